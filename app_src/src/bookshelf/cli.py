@@ -6,6 +6,7 @@ import secrets
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
@@ -46,6 +47,7 @@ def _demo_user(password: str | None) -> tuple[User, bool]:
     default=None,
     help="Password for a newly created demo user (env SEED_DEMO_PASSWORD).",
 )
+@with_appcontext
 def seed_command(password: str | None) -> None:
     """Insert the demo user and demo books that are missing."""
     user, created_user = _demo_user(password)
