@@ -55,7 +55,7 @@ def test_importing_the_wsgi_module_builds_the_app(tmp_path: Path) -> None:
 
 def test_wsgi_start_without_database_url_in_production_exits_with_one_line() -> None:
     result = run_python("import bookshelf.wsgi", APP_ENV="production")
-    assert result.returncode == 1
+    assert result.returncode == 3  # gunicorn: "Worker failed to boot", no respawn loop
     assert result.stderr == (
         "bookshelf: configuration error: DATABASE_URL: is required when APP_ENV=production\n"
     )
@@ -67,7 +67,7 @@ def test_wsgi_start_with_a_weak_secret_names_the_variable() -> None:
         APP_ENV="production", DATABASE_URL="postgresql://u:p@127.0.0.1/db",
         SECRET_KEY="changeme", JWT_SECRET_KEY="x" * 40,
     )
-    assert result.returncode == 1
+    assert result.returncode == 3  # gunicorn: "Worker failed to boot", no respawn loop
     assert result.stderr.startswith("bookshelf: configuration error: SECRET_KEY: ")
     assert result.stderr.count("\n") == 1
 
