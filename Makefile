@@ -1,0 +1,39 @@
+# flaskstack.deploy — the commands. `make help` lists them.
+SHELL := /bin/bash
+VENV  := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export MOLECULE_GLOB := molecule/*/molecule.yml
+
+.PHONY: help setup lint build test test-python molecule molecule-all demo demo-down bench lock
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: ## install everything: host packages, .venv toolchain, docker engine, base images
+	@scripts/setup.sh
+
+lint: setup ## yamllint + ansible-lint (production profile) + collection build
+	yamllint --strict .
+	ansible-lint --profile production
+	@$(MAKE) --no-print-directory build
+
+build: ## build the collection tarball into .cache/dist
+	ansible-galaxy collection build --force --output-path .cache/dist
+
+test-python: setup ## the reference app's tests (real PostgreSQL) and the collection's pytest suite
+	cd app_src && $(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest tests
+
+molecule: setup ## one scenario, full `molecule test`: make molecule s=NAME
+	@test -n "$(s)" || { echo "usage: make molecule s=NAME (one of: $$(ls molecule | grep -v -e shared -e conftest))"; exit 2; }
+	molecule test -s $(s)
+
+molecule-all: setup ## every Molecule scenario, MOLECULE_JOBS (2) at a time
+	@scripts/molecule-all.sh
+
+test: setup lint test-python molecule-all ## everything CI runs
+	@echo "make test: all green"
+
+lock: ## regenerate constraints-dev.txt from requirements-dev.txt
+	@scripts/lock.sh

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Run `molecule test` for every scenario (or those named), MOLECULE_JOBS at a
+# time, one log per scenario; print a summary and the failed logs' tails.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+jobs=${MOLECULE_JOBS:-2}
+logs="$CACHE_DIR/molecule-logs"
+mkdir -p "$logs"
+if [ $# -gt 0 ]; then scenarios=("$@"); else
+  mapfile -t scenarios < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)
+fi
+say "molecule: ${#scenarios[@]} scenarios (${scenarios[*]}), $jobs at a time; logs in $logs"
+
+run_one() {
+  local s=$1 t0 rc
+  t0=$(date +%s)
+  molecule test -s "$s" >"$CACHE_DIR/molecule-logs/$s.log" 2>&1; rc=$?
+  printf '%s %s %s\n' "$s" "$rc" "$(( $(date +%s) - t0 ))" >>"$CACHE_DIR/molecule-logs/results"
+  printf '==> molecule %-10s %s in %ss\n' "$s" "$([ $rc = 0 ] && echo passed || echo FAILED)" "$(( $(date +%s) - t0 ))"
+}
+export -f run_one
+export CACHE_DIR
+: >"$logs/results"
+printf '%s\n' "${scenarios[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one {}'
+
+passed=$(awk '$2==0' "$logs/results" | wc -l)
+failed=$(awk '$2!=0' "$logs/results" | wc -l)
+for s in $(awk '$2!=0{print $1}' "$logs/results"); do
+  printf '\n----- tail of %s -----\n' "$logs/$s.log"; tail -n 60 "$logs/$s.log"
+done
+echo "molecule: $passed passed, $failed failed"
+[ "$failed" = 0 ]
