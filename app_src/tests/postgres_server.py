@@ -79,8 +79,13 @@ class _Server:
     def _admin(self) -> psycopg.Connection:
         url = self.admin_url
         return psycopg.connect(
-            host=url.host, port=url.port, user=url.username, password=url.password,
-            dbname=url.database or "postgres", autocommit=True, connect_timeout=10,
+            host=url.host,
+            port=url.port,
+            user=url.username,
+            password=url.password,
+            dbname=url.database or "postgres",
+            autocommit=True,
+            connect_timeout=10,
         )
 
     def create_database(self, name: str, template: str = "template0") -> str:
@@ -125,8 +130,12 @@ class ThrowawayCluster(_Server):
         self.log_file = self.base / "server.log"
         self.run_as = self._run_as_prefix()
         self.admin_url = URL.create(
-            "postgresql+psycopg", username="postgres", password=self.password,
-            host="127.0.0.1", port=self.port, database="postgres",
+            "postgresql+psycopg",
+            username="postgres",
+            password=self.password,
+            host="127.0.0.1",
+            port=self.port,
+            database="postgres",
         )
 
     def _run_as_prefix(self) -> list[str]:
@@ -160,17 +169,34 @@ class ThrowawayCluster(_Server):
         if self.run_as:
             shutil.chown(pwfile, user="postgres")
         self._run(
-            str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-            f"--pwfile={pwfile}", "--auth-local=peer", "--auth-host=scram-sha-256",
-            "--encoding=UTF8", "--no-locale", "--no-sync",
+            str(self.bin_dir / "initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "postgres",
+            f"--pwfile={pwfile}",
+            "--auth-local=peer",
+            "--auth-host=scram-sha-256",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-sync",
         )
         pwfile.unlink()
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.base} {SERVER_OPTIONS}"
         self._run(
-            str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
-            "-o", options, "-w", "-t", "60", "start",
+            str(self.bin_dir / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
         )
 
     def stop(self, mode: str = "fast") -> None:

@@ -74,7 +74,8 @@ def test_create_returns_201_with_id_title_and_owner(
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"title": ""}, {"title": "   "}, {"title": 42}, {"title": "x" * 201}],
+    "body",
+    [{}, {"title": ""}, {"title": "   "}, {"title": 42}, {"title": "x" * 201}],
     ids=["missing", "empty", "blank", "not-a-string", "too-long"],
 )
 def test_invalid_title_returns_422_naming_title(

@@ -27,12 +27,12 @@ def test_strong_production_environment_is_accepted() -> None:
 
 
 def test_app_env_defaults_to_production() -> None:
-    with pytest.raises(ConfigError, match="^DATABASE_URL: "):
+    with pytest.raises(ConfigError, match=r"^DATABASE_URL: "):
         Settings.from_env({})
 
 
 def test_production_requires_database_url() -> None:
-    with pytest.raises(ConfigError, match="^DATABASE_URL: is required"):
+    with pytest.raises(ConfigError, match=r"^DATABASE_URL: is required"):
         Settings.from_env(production(DATABASE_URL=None))
 
 
@@ -53,7 +53,7 @@ def test_production_requires_each_secret(variable: str) -> None:
     ids=["too-short", "placeholder", "replace-me", "one-character"],
 )
 def test_production_rejects_weak_secret(weak: str) -> None:
-    with pytest.raises(ConfigError, match="^SECRET_KEY: "):
+    with pytest.raises(ConfigError, match=r"^SECRET_KEY: "):
         Settings.from_env(production(SECRET_KEY=weak))
 
 

@@ -13,7 +13,10 @@ def test_invalid_json_returns_400(client: FlaskClient) -> None:
         "/auth/register", data="{not json", headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 400
-    assert response.json == {"error": "bad_request", "detail": "The request body is not valid JSON."}
+    assert response.json == {
+        "error": "bad_request",
+        "detail": "The request body is not valid JSON.",
+    }
 
 
 def test_json_that_is_not_an_object_returns_400(client: FlaskClient) -> None:
@@ -42,7 +45,8 @@ def test_body_over_max_content_length_returns_json_413(
     make_app: AppFactory, sqlite_url: str
 ) -> None:
     client = make_app(DATABASE_URL=sqlite_url, MAX_CONTENT_LENGTH="2048").test_client()
-    response = client.post("/auth/register", json={"email": "a@example.com", "password": "x" * 4096})
+    body = {"email": "reader@example.com", "password": "x" * 4096}
+    response = client.post("/auth/register", json=body)
     assert response.status_code == 413
     assert response.json["error"] == "request_entity_too_large"
 

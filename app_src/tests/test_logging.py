@@ -34,7 +34,10 @@ def test_json_access_log_line_has_the_request_fields(
     record = access_record(capsys.readouterr().err)
     assert {"timestamp", "level", "duration_ms"} <= set(record)
     assert (record["request_id"], record["method"], record["path"], record["status"]) == (
-        "abc-123", "GET", "/ping", 200,
+        "abc-123",
+        "GET",
+        "/ping",
+        200,
     )
     assert record["remote_addr"] == "127.0.0.1"
 
@@ -59,7 +62,9 @@ def test_unsafe_request_id_is_replaced(json_app: Flask) -> None:
 def test_remote_addr_comes_from_x_forwarded_for_behind_a_trusted_proxy(
     make_app: AppFactory, sqlite_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    app = make_app(DATABASE_URL=sqlite_url, LOG_FORMAT="json", PROXY_FIX_X_FOR="1", LOG_LEVEL="INFO")
+    app = make_app(
+        DATABASE_URL=sqlite_url, LOG_FORMAT="json", LOG_LEVEL="INFO", PROXY_FIX_X_FOR="1"
+    )
     capsys.readouterr()
     app.test_client().get("/ping", headers={"X-Forwarded-For": "203.0.113.7"})
     assert access_record(capsys.readouterr().err)["remote_addr"] == "203.0.113.7"

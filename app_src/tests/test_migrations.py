@@ -53,8 +53,11 @@ def test_flask_db_upgrade_command_migrates_an_empty_database(fresh_pg_database: 
     env = {**os.environ, **TEST_ENV, "DATABASE_URL": fresh_pg_database, "LOG_LEVEL": "INFO"}
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "bookshelf.wsgi", "db", "upgrade"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "Running upgrade  -> 0001" in result.stderr
-

@@ -26,8 +26,13 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     app_vars = set(TEST_ENV) | {"DATABASE_URL"}
     clean = {k: v for k, v in os.environ.items() if k not in app_vars}
     return subprocess.run(
-        [sys.executable, "-c", code], env={**clean, **env}, cwd=APP_SRC,
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-c", code],
+        env={**clean, **env},
+        cwd=APP_SRC,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -47,7 +52,8 @@ def normalise(name: str) -> str:
 def test_importing_the_wsgi_module_builds_the_app(tmp_path: Path) -> None:
     result = run_python(
         "import bookshelf.wsgi as w; assert w.app is w.application; print(w.application.name)",
-        **TEST_ENV, DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite",
+        **TEST_ENV,
+        DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "bookshelf"
@@ -64,8 +70,10 @@ def test_wsgi_start_without_database_url_in_production_exits_with_one_line() -> 
 def test_wsgi_start_with_a_weak_secret_names_the_variable() -> None:
     result = run_python(
         "import bookshelf.wsgi",
-        APP_ENV="production", DATABASE_URL="postgresql://u:p@127.0.0.1/db",
-        SECRET_KEY="changeme", JWT_SECRET_KEY="x" * 40,
+        APP_ENV="production",
+        DATABASE_URL="postgresql://u:p@127.0.0.1/db",
+        SECRET_KEY="changeme",
+        JWT_SECRET_KEY="x" * 40,
     )
     assert result.returncode == 3  # gunicorn: "Worker failed to boot", no respawn loop
     assert result.stderr.startswith("bookshelf: configuration error: SECRET_KEY: ")

@@ -22,7 +22,8 @@ BOOKS_PER_THREAD = 10
 def token(app: Flask, email: str) -> str:
     client = app.test_client()
     client.post("/auth/register", json={"email": email, "password": PASSWORD})
-    return str(client.post("/auth/login", json={"email": email, "password": PASSWORD}).json["token"])
+    response = client.post("/auth/login", json={"email": email, "password": PASSWORD})
+    return str(response.json["token"])
 
 
 def test_concurrent_inserts_share_a_small_pool_without_exhausting_it(

@@ -55,8 +55,9 @@ def login() -> Response:
     if not check_password_hash(stored_hash, password) or user is None:
         raise AuthenticationRequired("Wrong email or password.")
     token = issue_token(user.id, settings().jwt_secret_key, settings().jwt_expires_seconds)
-    return jsonify({"token": token, "token_type": "Bearer",
-                    "expires_in": settings().jwt_expires_seconds})
+    return jsonify(
+        {"token": token, "token_type": "Bearer", "expires_in": settings().jwt_expires_seconds}
+    )
 
 
 def _bearer_token() -> str:

@@ -130,9 +130,7 @@ class _Env:
         value = self._environ.get(name, "").strip()
         return value or None
 
-    def choice(
-        self, name: str, choices: tuple[str, ...], default: str, upper: bool = False
-    ) -> str:
+    def choice(self, name: str, choices: tuple[str, ...], default: str, upper: bool = False) -> str:
         value = self.get(name)
         if value is None:
             return default
@@ -141,9 +139,7 @@ class _Env:
             raise ConfigError(name, f"must be one of {', '.join(choices)}, got {value!r}")
         return value
 
-    def number(
-        self, name: str, kind: Callable[[str], T], default: T, minimum: float
-    ) -> T:
+    def number(self, name: str, kind: Callable[[str], T], default: T, minimum: float) -> T:
         raw = self.get(name)
         if raw is None:
             return default
@@ -205,7 +201,5 @@ def _release_id(env: _Env) -> str:
     if value is None:
         return "unknown"
     if not RELEASE_ID_PATTERN.match(value):
-        raise ConfigError(
-            "RELEASE_ID", "must be 1-128 characters of letters, digits and ._:+@-"
-        )
+        raise ConfigError("RELEASE_ID", "must be 1-128 characters of letters, digits and ._:+@-")
     return value

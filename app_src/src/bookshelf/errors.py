@@ -6,7 +6,8 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify
-from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeoutError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import HTTPException, Unauthorized, UnprocessableEntity
 
@@ -48,18 +49,16 @@ def handle_http_exception(exc: HTTPException) -> HTTPException | Response:
     if exc.code is None:  # routing internals (redirects) pass through unchanged
         return exc
     detail = getattr(exc, "detail", exc.description)
-    headers = {
-        name: value
-        for name, value in exc.get_headers()
-        if name.lower() != "content-type"
-    }
+    headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
     return error_response(exc.code, _error_slug(exc), detail, headers)
 
 
 def handle_database_unavailable(exc: Exception) -> Response:
     logger.error("database unavailable: %s", type(exc).__name__, exc_info=exc)
     return error_response(
-        503, "service_unavailable", "The database is not available, retry later.",
+        503,
+        "service_unavailable",
+        "The database is not available, retry later.",
         {"Retry-After": "5"},
     )
 

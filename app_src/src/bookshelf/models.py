@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
+from .extensions import Model
 
 EMAIL_MAX_LENGTH = 254
 TITLE_MAX_LENGTH = 200
@@ -18,7 +18,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,14 +32,12 @@ class User(db.Model):
         return {"id": self.id, "email": self.email, "created_at": self.created_at.isoformat()}
 
 
-class Book(db.Model):
+class Book(Model):
     __tablename__ = "books"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(TITLE_MAX_LENGTH))
-    owner_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -57,7 +55,7 @@ class Book(db.Model):
         }
 
 
-class HealthProbe(db.Model):
+class HealthProbe(Model):
     """Rows live only for the duration of one /healthz?write=1 request."""
 
     __tablename__ = "health_probes"

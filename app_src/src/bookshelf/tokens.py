@@ -13,9 +13,7 @@ class InvalidToken(Exception):
     """The token is malformed, badly signed or expired; str() says which."""
 
 
-def issue_token(
-    user_id: int, secret: str, ttl_seconds: int, now: datetime | None = None
-) -> str:
+def issue_token(user_id: int, secret: str, ttl_seconds: int, now: datetime | None = None) -> str:
     issued_at = now or datetime.now(UTC)
     claims = {
         "sub": str(user_id),

@@ -5,8 +5,8 @@ Revises:
 Create Date: 2025-01-01 00:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0001"
 down_revision = None
@@ -32,8 +32,10 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["owner_id"], ["users.id"],
-            name=op.f("fk_books_owner_id_users"), ondelete="CASCADE",
+            ["owner_id"],
+            ["users.id"],
+            name=op.f("fk_books_owner_id_users"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_books")),
     )
