@@ -125,7 +125,10 @@ class ThrowawayCluster(_Server):
         self.bin_dir = find_bin_dir()
         self.port = free_port()
         self.password = secrets.token_urlsafe(24)
-        self.base = Path(tempfile.mkdtemp(prefix="bookshelf-pg-"))
+        # As root, under /tmp: a TMPDIR inside /root would be out of reach of
+        # the postgres user.
+        parent = "/tmp" if os.geteuid() == 0 else None
+        self.base = Path(tempfile.mkdtemp(prefix="bookshelf-pg-", dir=parent))
         self.data_dir = self.base / "data"
         self.log_file = self.base / "server.log"
         self.run_as = self._run_as_prefix()
