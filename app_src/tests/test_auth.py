@@ -7,6 +7,7 @@ from collections.abc import Callable
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from bookshelf.extensions import db
 from bookshelf.models import User
@@ -14,7 +15,7 @@ from bookshelf.models import User
 from conftest import PASSWORD, AppFactory
 
 
-def register(client: FlaskClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+def register(client: FlaskClient, email: str, password: str = PASSWORD) -> TestResponse:
     return client.post("/auth/register", json={"email": email, "password": password})
 
 

@@ -42,7 +42,7 @@ RELEASE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+@-]{0,127}$")
 TESTING_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 PRODUCTION_PASSWORD_HASH_METHOD = "scrypt"
 
-T = TypeVar("T")
+T = TypeVar("T", int, float)
 
 
 class ConfigError(ValueError):
@@ -147,7 +147,7 @@ class _Env:
             value = kind(raw)
         except ValueError:
             raise ConfigError(name, f"must be a {kind.__name__}, got {raw!r}") from None
-        if value < minimum:  # type: ignore[operator]
+        if value < minimum:
             raise ConfigError(name, f"must be at least {minimum}, got {raw!r}")
         return value
 
