@@ -35,5 +35,11 @@ molecule-all: setup ## every Molecule scenario, MOLECULE_JOBS (2) at a time
 test: setup lint test-python molecule-all ## everything CI runs
 	@echo "make test: all green"
 
+demo: setup ## the whole stack on a local 4-container lab at http://127.0.0.1:8080
+	@scripts/demo.sh
+
+demo-down: ## remove the lab containers and network
+	ansible-playbook flaskstack.deploy.lab -i inventories/lab -e lab_state=absent
+
 lock: ## regenerate constraints-dev.txt from requirements-dev.txt
 	@scripts/lock.sh
