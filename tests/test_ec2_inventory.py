@@ -108,8 +108,9 @@ def test_ec2_stopped_other_environment_other_project_and_other_region_are_exclud
     assert fleet["other_project"]["PrivateIpAddress"] not in hosts
 
 
-def test_ec2_environment_group_vars_set_debian_ssh_defaults(staging_inventory):
+def test_ec2_environment_group_vars_set_the_environment_and_debian_ssh_defaults(staging_inventory):
     for hv in staging_inventory["_meta"]["hostvars"].values():
+        assert hv["flaskstack_environment"] == "staging"
         assert hv["ansible_user"] == "admin"
         assert "StrictHostKeyChecking=accept-new" in hv["ansible_ssh_common_args"]
 
@@ -127,6 +128,7 @@ def test_ec2_production_inventory_sees_only_production(moto: Moto, fleet):  # no
     assert set(inv["_meta"]["hostvars"]) == {fleet["production"]["PrivateIpAddress"]}
     assert _members(inv, "role_app") == {fleet["production"]["PrivateIpAddress"]}
     assert not _members(inv, "role_db")
+    assert inv["_meta"]["hostvars"][fleet["production"]["PrivateIpAddress"]]["flaskstack_environment"] == "production"
 
 
 def test_ec2_region_comes_from_the_environment(moto: Moto, fleet):  # noqa: F811
