@@ -60,7 +60,10 @@ def _ips(instances: list[dict]) -> set[str]:
 
 
 def _inventory(moto: Moto, source: str, **env: str) -> dict[str, Any]:  # noqa: F811
-    out = moto.run(["ansible-inventory", "-i", source, "--list"], extra_env=env).stdout
+    # --playbook-dir playbooks: the vars site.yml's plays see (they live in playbooks/,
+    # so the root group_vars/ reach hosts only through the inventory's links).
+    out = moto.run(["ansible-inventory", "-i", source, "--playbook-dir", "playbooks", "--list"],
+                   extra_env=env).stdout
     return _plain(json.loads(out))
 
 
