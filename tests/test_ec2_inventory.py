@@ -102,6 +102,13 @@ def test_ec2_ansible_host_and_private_address_are_the_private_ip(staging_invento
         assert hv["private_address"] == hv["private_ip_address"] == name
 
 
+def test_ec2_connect_via_public_uses_public_dns_but_keeps_private_names_and_wiring(moto: Moto, fleet):  # noqa: F811
+    inv = _inventory(moto, STAGING, FLASKSTACK_CONNECT_VIA="public")
+    for name, hv in inv["_meta"]["hostvars"].items():
+        assert hv["ansible_host"] == hv["public_dns_name"] != name
+        assert hv["private_address"] == name
+
+
 def test_ec2_stopped_other_environment_other_project_and_other_region_are_excluded(staging_inventory, fleet):
     hosts = set(staging_inventory["_meta"]["hostvars"])
     ids = {hv["instance_id"] for hv in staging_inventory["_meta"]["hostvars"].values()}
