@@ -20,11 +20,23 @@ def codes_and_upstreams(host, count: int, url: str = f"{BASE}/", pause: float = 
         f"curl -sk -o /dev/null --max-time 5 -w '%{{http_code}} %header{{x-upstream}}\\n' '{url}' || true; "
         f"sleep {pause}; done"
     )
-    out = host.check_output(f"bash -c \"{script}\"")
+    out = host.check_output(script)
     rows = []
     for line in out.splitlines():
         parts = line.split()
         rows.append((parts[0], parts[1] if len(parts) > 1 else ""))
+    assert len(rows) == count, out
+    return rows
+
+
+def burst(host, count: int, url: str = f"{BASE}/") -> list[tuple[str, str]]:
+    """`count` GETs fired at once (10 connections in parallel, HTTP/1.1, so
+    limit_conn stays out of it). Returns (status, X-Upstream) per request."""
+    out = host.check_output(
+        "curl -sk --no-progress-meter --http1.1 --parallel --parallel-max 10 --create-dirs "
+        "-o '/tmp/nginx-burst/#1' -w '%{http_code} %header{x-upstream}\\n' "
+        f"'{url}?n=[1-{count}]'; rm -rf /tmp/nginx-burst")
+    rows = [tuple((line.split() + [""])[:2]) for line in out.splitlines()]
     assert len(rows) == count, out
     return rows
 
