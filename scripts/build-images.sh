@@ -26,7 +26,10 @@ build_one() {  # suite tag hash mirror
   fi
   # Containers start systemd directly: no getty, no machine-id baked in.
   : >"$rootfs/etc/machine-id"
+  # No package lists in the image, and their directory dated in the past so
+  # `apt: cache_valid_time` knows the cache is stale and updates it first.
   rm -f "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*_Packages
+  touch -d '2000-01-01' "$rootfs/var/lib/apt/lists"
   tar -C "$rootfs" -c . | docker import \
     -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' \
     -c "LABEL flaskstack.recipe=$hash" - "$tag" >/dev/null \
