@@ -85,3 +85,95 @@ def http():
 @pytest.fixture(name="wait_until")
 def wait_until_fixture():
     return wait_until
+
+
+# --- helpers for multi-host scenarios (stack) ------------------------------
+
+@pytest.fixture(scope="session")
+def molecule_host():
+    """Return a testinfra host for another instance of the scenario by name."""
+    import os
+
+    import testinfra
+
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    cache: dict = {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = testinfra.get_host(f"ansible://{name}?ansible_inventory={inventory}")
+        return cache[name]
+
+    return get
+
+
+@dataclass
+class LoadResult:
+    """Every response of a bounded load run, counted by status (0 = connection error)."""
+    statuses: dict[int, int]
+    served_by: dict[str, int]
+    seconds: float
+
+    @property
+    def total(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status == 0 or status >= 500)
+
+    def __str__(self) -> str:
+        return (f"{self.total} requests in {self.seconds:.1f}s, failed={self.failed}, "
+                f"statuses={dict(sorted(self.statuses.items()))}, served_by={self.served_by}")
+
+
+def bounded_load(url: str, requests: int = 200, concurrency: int = 4, max_seconds: float = 60,
+                 stop=None) -> LoadResult:
+    """GET `url` (loopback only) `requests` times from `concurrency` threads.
+
+    Stops by itself after `requests` requests or `max_seconds`, whichever comes
+    first (or earlier when the `stop` event is set); counts every answer.
+    """
+    import threading
+    import urllib.error
+    import urllib.request
+    from collections import Counter
+    from urllib.parse import urlparse
+
+    assert urlparse(url).hostname in ("127.0.0.1", "localhost"), "load goes to loopback only"
+    statuses: Counter = Counter()
+    served_by: Counter = Counter()
+    lock = threading.Lock()
+    remaining = [requests]
+    deadline = time.monotonic() + max_seconds
+    started = time.monotonic()
+
+    def worker():
+        while time.monotonic() < deadline and not (stop is not None and stop.is_set()):
+            with lock:
+                if remaining[0] <= 0:
+                    return
+                remaining[0] -= 1
+            try:
+                with urllib.request.urlopen(url, timeout=10) as resp:
+                    resp.read()
+                    status, by = resp.status, resp.headers.get("X-Served-By", "?")
+            except urllib.error.HTTPError as err:
+                status, by = err.code, err.headers.get("X-Served-By", "?")
+            except OSError:
+                status, by = 0, "-"
+            with lock:
+                statuses[status] += 1
+                served_by[by] += 1
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max_seconds + 15)
+    return LoadResult(dict(statuses), dict(served_by), time.monotonic() - started)
+
+
+@pytest.fixture
+def load():
+    return bounded_load
