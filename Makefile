@@ -39,7 +39,8 @@ demo: setup ## the whole stack on a local 4-container lab at http://127.0.0.1:80
 	@scripts/demo.sh
 
 demo-down: ## remove the lab containers and network
-	ansible-playbook flaskstack.deploy.lab -i inventories/lab -e lab_state=absent
+	@scripts/lab-secrets.sh >/dev/null
+	ANSIBLE_VAULT_PASSWORD_FILE=inventories/lab/.vault_pass ansible-playbook flaskstack.deploy.lab -i inventories/lab -e lab_state=absent
 
 lock: ## regenerate constraints-dev.txt from requirements-dev.txt
 	@scripts/lock.sh

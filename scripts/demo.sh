@@ -9,10 +9,11 @@ inventory=inventories/lab
 log="$CACHE_DIR/demo-site.log"
 
 scripts/lab-secrets.sh
+export ANSIBLE_VAULT_PASSWORD_FILE="$ROOT/$inventory/.vault_pass"
 say "lab up (4 systemd containers)"
 ansible-playbook flaskstack.deploy.lab -i "$inventory"
 say "ansible-playbook site.yml -i $inventory (log: $log)"
-ansible-playbook site.yml -i "$inventory" --vault-password-file "$inventory/.vault_pass" | tee "$log"
+ansible-playbook site.yml -i "$inventory" | tee "$log"
 rc=${PIPESTATUS[0]}
 [ "$rc" = 0 ] || die "site.yml failed (exit $rc): see $log"
 changed=$(awk '/^PLAY RECAP/{r=1;next} r && /changed=/{for(i=1;i<=NF;i++) if($i ~ /^changed=/){split($i,a,"=");s+=a[2]}} END{print s+0}' "$log")
