@@ -44,3 +44,6 @@ demo-down: ## remove the lab containers and network
 
 lock: ## regenerate constraints-dev.txt from requirements-dev.txt
 	@scripts/lock.sh
+
+bench: setup ## benchmarks: stack vs baselines, convergence, memory -> bench/results/REPORT.md (BENCH_COLD=1: + cold site.yml)
+	@$(VENV)/bin/python bench/run.py

@@ -1,0 +1,54 @@
+"""serving.png from results.json: req/s and p95 latency per target and user count.
+
+Runs under .cache/bench-venv (matplotlib): chart.py RESULTS_JSON OUT_PNG
+"""
+
+import json
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+LABELS = {
+    "flask_dev": "(a) flask run",
+    "gunicorn_default": "(b) gunicorn defaults",
+    "gunicorn_tuned": "(d) tuned gunicorn direct",
+    "stack": "(c) nginx → stack",
+}
+ORDER = ["flask_dev", "gunicorn_default", "gunicorn_tuned", "stack"]
+COLORS = ["#b0b0b0", "#808080", "#6fa8dc", "#1c5fa8"]
+
+
+def main(src: str, dst: str) -> None:
+    res = json.load(open(src))
+    pts = {(p["target"], p["users"]): p for p in res["serving"]["points"]}
+    users = sorted({u for _, u in pts})
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    width = 0.8 / len(ORDER)
+    for ax, key, title in (
+        (axes[0], "rps", "throughput (req/s, higher is better)"),
+        (axes[1], "p95_ms", "p95 latency (ms, log, lower is better)"),
+        (axes[2], "errors", "errors (count)"),
+    ):
+        for i, t in enumerate(ORDER):
+            xs = [j + (i - (len(ORDER) - 1) / 2) * width for j in range(len(users))]
+            ys = [pts.get((t, u), {}).get(key, 0) for u in users]
+            bars = ax.bar(xs, ys, width, label=LABELS[t], color=COLORS[i])
+            if key != "p95_ms":
+                ax.bar_label(bars, fmt="%.0f", fontsize=7)
+        ax.set_xticks(range(len(users)), [f"{u} users" for u in users])
+        ax.set_title(title, fontsize=10)
+        if key == "p95_ms":
+            ax.set_yscale("log")
+    axes[0].legend(fontsize=8, loc="upper left")
+    load = res.get("load_before", {}).get("loadavg", ["?"])[0]
+    fig.suptitle(f"bookshelf on the 4-container lab, locust {res['settings']['duration_s']} s per point "
+                 f"({res['started'][:16]}Z, load avg {load} on {res.get('load_before', {}).get('cpus')} CPUs)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(dst, dpi=110)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Turn bench/results/results.json into REPORT.md, serving.png and a summary table.
+
+Run by bench/run.py; can be re-run alone: `.venv/bin/python bench/report.py`.
+The chart needs matplotlib, installed on demand into .cache/bench-venv from
+bench/requirements.txt (kept out of the controller toolchain).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+BENCH_VENV = ROOT / ".cache" / "bench-venv"
+
+LABELS = {
+    "flask_dev": "(a) flask run --with-threads",
+    "gunicorn_default": "(b) gunicorn defaults (1 sync worker)",
+    "gunicorn_tuned": "(d) tuned gunicorn, direct",
+    "stack": "(c) stack: nginx → gunicorn ×2 hosts",
+}
+ORDER = ["flask_dev", "gunicorn_default", "gunicorn_tuned", "stack"]
+SIZES = [("t3.micro", 1024), ("t3.small", 2048), ("t3.medium", 4096)]
+OS_RESERVE_MIB = 300  # kernel, systemd, journald, sshd, agents on a minimal Debian EC2 host
+
+
+def ratio(x: float, y: float) -> str:
+    return f"{x / y:.2f}×" if y else "n/a"
+
+
+def points(res: dict) -> dict:
+    return {(p["target"], p["users"]): p for p in res.get("serving", {}).get("points", [])}
+
+
+def serving_table(res: dict) -> list[str]:
+    pts = points(res)
+    users = sorted({u for _, u in pts})
+    lines = [
+        "| target | users | req/s | p50 ms | p95 ms | p99 ms | errors / requests |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for u in users:
+        for t in ORDER:
+            p = pts.get((t, u))
+            if p:
+                lines.append(
+                    f"| {LABELS[t]} | {u} | {p['rps']:.1f} | {p['p50_ms']:.0f} | {p['p95_ms']:.0f} | {p['p99_ms']:.0f} "
+                    f"| {p['errors']} / {p['requests']} |"
+                )
+    return lines
+
+
+def ratio_table(res: dict) -> list[str]:
+    pts = points(res)
+    users = sorted({u for _, u in pts})
+    lines = [
+        "| users | c/a req/s | c/b req/s | a/c p95 | b/c p95 | c/d req/s (nginx) | c−d p50 ms (nginx) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for u in users:
+        a, b, c, d = (pts.get((t, u)) for t in ("flask_dev", "gunicorn_default", "stack", "gunicorn_tuned"))
+        if not c:
+            continue
+        lines.append(
+            f"| {u} | {ratio(c['rps'], a['rps']) if a else 'n/a'} | {ratio(c['rps'], b['rps']) if b else 'n/a'} "
+            f"| {ratio(a['p95_ms'], c['p95_ms']) if a else 'n/a'} | {ratio(b['p95_ms'], c['p95_ms']) if b else 'n/a'} "
+            f"| {ratio(c['rps'], d['rps']) if d else 'n/a'} | {(c['p50_ms'] - d['p50_ms']) if d else 'n/a':+.0f} |"
+        )
+    return lines
+
+
+def failures(res: dict) -> list[str]:
+    out = []
+    for p in res.get("serving", {}).get("points", []):
+        for f in p.get("failures", [])[:4]:
+            out.append(f"- {LABELS[p['target']]} @ {p['users']} users: {f['count']}× {f['method']} {f['name']}: `{f['error']}`")
+    return out
+
+
+def play_table(conv: dict) -> list[str]:
+    runs = [
+        ("cold", "cold `site.yml`"),
+        ("nochange", "no-change `site.yml` (pipelining + jsonfile fact cache)"),
+        ("nochange_plain", "no-change `site.yml`, ANSIBLE_PIPELINING=0 ANSIBLE_CACHE_PLUGIN=memory"),
+        ("release", "code-only release"),
+    ]
+    lines = ["| run | wall s | changed | per play (s) |", "| --- | ---: | ---: | --- |"]
+    for key, label in runs:
+        r = conv.get(key)
+        if not r or "seconds" not in r:
+            note = (r or {}).get("note") or (r or {}).get("error") or "not measured"
+            lines.append(f"| {label} | – | – | {note} |")
+            continue
+        plays = ", ".join(f"{p['name']} {p['seconds']:.0f}" for p in r.get("plays", []))
+        extra = ""
+        if key == "cold" and r.get("source"):
+            extra = f" (from {r['source']}{', a re-run, not cold' if not r.get('cold', True) else ''})"
+        if key == "release":
+            extra = f" (`{r.get('command', '').split(' -i ')[0]}`)"
+        lines.append(f"| {label}{extra} | {r['seconds']:.0f} | {r.get('changed', '–')} | {plays} |")
+    a, b = conv.get("nochange"), conv.get("nochange_plain")
+    if a and b and a.get("seconds"):
+        lines.append("")
+        lines.append(
+            f"No-change re-run without pipelining and fact cache / with: **{ratio(b['seconds'], a['seconds'])}** "
+            f"({b['seconds']:.0f} s vs {a['seconds']:.0f} s); changed={a['changed']} and {b['changed']}."
+        )
+    return lines
+
+
+def fits(mib: float) -> str:
+    ok = [name for name, ram in SIZES if mib + OS_RESERVE_MIB <= 0.8 * ram]
+    return ok[0] if ok else "larger than t3.medium"
+
+
+def memory_lines(res: dict) -> list[str]:
+    mem = res.get("serving", {}).get("memory", [])
+    if not mem:
+        return ["not measured"]
+    lines = [
+        "| when | host | workers | RSS per worker MiB | gunicorn PSS MiB | host PSS MiB (all processes) | smallest fit |",
+        "| --- | --- | ---: | --- | ---: | ---: | --- |",
+    ]
+    for snap in mem:
+        for host in ("app1", "app2"):
+            m = snap.get(host, {})
+            if "error" in m or not m:
+                lines.append(f"| {snap['label']} | {host} | – | {m.get('error', '')[:80]} | | | |")
+                continue
+            rss = m["worker_rss_mib"]
+            span = f"{min(rss):.0f}–{max(rss):.0f}" if rss else "–"
+            lines.append(
+                f"| {snap['label']} | {host} | {m['workers']} | {span} (master {m['master_rss_mib']:.0f}) "
+                f"| {m['gunicorn_pss_mib']:.0f} | {m['host_pss_mib']:.0f} | {fits(m['host_pss_mib'])} |"
+            )
+    lines.append("")
+    lines.append(
+        f"Smallest fit: host PSS + {OS_RESERVE_MIB} MiB for the OS within 80 % of the instance's RAM "
+        "(t3.micro 1 GiB, t3.small 2 GiB, t3.medium 4 GiB). app1 under load also runs the idle baselines, "
+        "which are not counted (they are not children of bookshelf.service) but are in its host PSS."
+    )
+    for snap in mem:
+        db = snap.get("db1", {})
+        if "settings" in db:
+            s = db["settings"]
+            lines.append(
+                f"- PostgreSQL ({snap['label']}): shared_buffers {s.get('shared_buffers')}, "
+                f"shared memory allocated {db.get('shmem_allocated_mib')} MiB, max_connections {s.get('max_connections')}, "
+                f"{db['client_connections']} client connections, {db['processes']} processes, PSS {db['pss_mib']:.0f} MiB "
+                f"→ smallest fit {fits(db['pss_mib'])}"
+            )
+        web = snap.get("web1", {})
+        if "host_pss_mib" in web:
+            lines.append(f"- nginx host web1 ({snap['label']}): PSS {web['host_pss_mib']:.0f} MiB → {fits(web['host_pss_mib'])}")
+    return lines
+
+
+def chart() -> str | None:
+    py = BENCH_VENV / "bin" / "python"
+    if not py.exists() or subprocess.run([str(py), "-c", "import matplotlib"], capture_output=True).returncode:
+        print("[bench] installing matplotlib into .cache/bench-venv (bench/requirements.txt)", flush=True)
+        if not py.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
+        proc = subprocess.run(
+            [str(py), "-m", "pip", "install", "-q", "-r", str(BENCH / "requirements.txt")],
+            capture_output=True, text=True,
+        )
+        if proc.returncode:
+            print(proc.stderr[-1500:], file=sys.stderr)
+            return None
+    proc = subprocess.run([str(py), str(BENCH / "chart.py"), str(RESULTS / "results.json"), str(RESULTS / "serving.png")],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        print(proc.stderr[-1500:], file=sys.stderr)
+        return None
+    return "serving.png"
+
+
+def main() -> int:
+    res = json.loads((RESULTS / "results.json").read_text())
+    png = chart()
+    load = res.get("load_before", {})
+    after = res.get("load_after_serving", {})
+    s = res.get("settings", {})
+    md = [
+        "# Benchmark report",
+        "",
+        f"Run {res.get('started')} at commit `{res.get('commit')}`, `make bench` wall time **{res.get('seconds', 0) / 60:.1f} min**"
+        + (f"; **error: {res['error']}**" if res.get("error") else "") + ".",
+        "",
+        f"Machine: {load.get('cpus')} CPUs shared by the whole lab and the load generator; load average before "
+        f"{load.get('loadavg')}, after serving {after.get('loadavg', '–')}; {load.get('ansible_or_molecule_processes')} "
+        "other ansible/molecule processes running at the start. Figures are only comparable within this run.",
+        "",
+        "## Serving",
+        "",
+        f"locust {s.get('duration_s')} s per point (app_src/locustfile.py: register + login, then browse/create/rename/delete, "
+        f"think time 0.5–2 s), all users spawned in {s.get('spawn_seconds')} s, the locust users' data deleted before each point; "
+        "one load generator on 127.0.0.1 for every target. nginx's per-IP limits were raised for the run with "
+        f"`playbooks/web.yml -e {' -e '.join(f'{k}={v}' for k, v in res.get('serving', {}).get('limits', {}).items())}` and "
+        "restored by the closing `site.yml`.",
+        "",
+        *serving_table(res),
+        "",
+        "Ratios (c = stack, a = flask dev server, b = gunicorn defaults, d = tuned gunicorn without nginx):",
+        "",
+        *ratio_table(res),
+        "",
+    ]
+    if png:
+        md += [f"![serving]({png})", ""]
+    fl = failures(res)
+    if fl:
+        md += ["Errors seen:", "", *fl, ""]
+    md += ["## Convergence", "", *play_table(res.get("convergence", {})), ""]
+    rst = res.get("restore")
+    if rst:
+        md += [
+            f"Closing `site.yml` (restores nginx limits and the release): {rst['seconds']:.0f} s, changed={rst['changed']}.",
+            "",
+        ]
+    md += ["## Memory", "", *memory_lines(res), ""]
+    (RESULTS / "REPORT.md").write_text("\n".join(md) + "\n")
+
+    print()
+    print("\n".join(serving_table(res)))
+    print()
+    print("\n".join(ratio_table(res)))
+    print()
+    print("\n".join(play_table(res.get("convergence", {}))))
+    print()
+    print(f"report: {RESULTS.relative_to(ROOT)}/REPORT.md" + (f", chart: {RESULTS.relative_to(ROOT)}/{png}" if png else " (no chart)"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
