@@ -21,4 +21,4 @@ say "smoke check through nginx"
 python3 scripts/demo_smoke.py http://127.0.0.1:8080 || die "smoke check failed"
 elapsed=$(( $(date +%s) - start ))
 if [ "$changed" = 0 ]; then what="zero changes (already converged)"; else what="$changed changes"; fi
-echo "demo: stack up at http://127.0.0.1:8080 (https://127.0.0.1:8443, self-signed) — site.yml: $what; ${elapsed}s. Tear down: make demo-down"
+echo "demo: stack up at http://127.0.0.1:8080 (and https://localhost:8443, self-signed) — site.yml: $what; ${elapsed}s. Tear down: make demo-down"
