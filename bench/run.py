@@ -236,8 +236,13 @@ def convergence() -> dict:
         {"ANSIBLE_PIPELINING": "0", "ANSIBLE_CACHE_PLUGIN": "memory"},
     )
     release = "bench-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    deploy = "playbooks/deploy.yml" if (ROOT / "playbooks" / "deploy.yml").exists() else "playbooks/app.yml"
-    out["release"] = playbook("release", [deploy, "-e", f"flask_app_release_id={release}"])
+    # The rolling deploy playbook once it is committed; else the app tier alone.
+    tracked = run(["git", "ls-files", "--error-unmatch", "playbooks/deploy.yml"], check=False).returncode == 0
+    if tracked:
+        args = ["playbooks/deploy.yml", "-e", f"release_id={release}"]
+    else:
+        args = ["playbooks/app.yml", "-e", f"flask_app_release_id={release}"]
+    out["release"] = playbook("release", args)
     out["release"]["release_id"] = release
     return out
 
@@ -255,6 +260,9 @@ for pid in os.listdir('/proc'):
             cmd = fh.read().replace(b'\0', b' ').decode(errors='replace').strip()
         with open(f'/proc/{pid}/stat') as fh:
             ppid = int(fh.read().rsplit(')', 1)[1].split()[1])
+        with open(f'/proc/{pid}/cgroup') as fh:
+            if 'bench-' in fh.read():
+                continue  # the bench's own baselines are not part of the host
         vals = {}
         with open(f'/proc/{pid}/smaps_rollup') as fh:
             for line in fh:
@@ -413,17 +421,22 @@ def clean_data() -> None:
 
 
 def stack_target() -> tuple[str, dict]:
-    """The stack's URL as a client sees it, and the env locust needs to verify its TLS."""
+    """The stack's URL as a client sees it, and the env locust needs to verify its TLS.
+
+    The lab's certificate names `localhost` (DNS SANs from nginx_server_name), so
+    the URL says localhost; docker publishes 8443 on 127.0.0.1 only.
+    """
     if curl_status("http://127.0.0.1:8080/books/") == 200:
         return "http://127.0.0.1:8080", {}
-    cafile = RESULTS / "raw" / "lab-web1.crt"
-    cert = dexec("web1", "ls /etc/ssl/certs/*nginx*.pem /etc/nginx/tls/*.crt /etc/nginx/ssl/*.crt /etc/nginx/ssl/*.pem 2>/dev/null | head -1", check=False).stdout.strip()
-    if not cert:
-        cert = dexec("web1", "awk '$1==\"ssl_certificate\"{gsub(\";\",\"\",$2); print $2; exit}' /etc/nginx/conf.d/*.conf /etc/nginx/sites-enabled/* 2>/dev/null", check=False).stdout.strip()
+    cafile = RAW / "lab-web1.crt"
+    cert = dexec(
+        "web1", r"grep -rhoE '^\s*ssl_certificate\s+\S+;' /etc/nginx | head -1 | awk '{print $2}' | tr -d ';'"
+    ).stdout.strip()
     cafile.write_text(dexec("web1", f"cat {shlex.quote(cert)}").stdout)
-    if curl_status("https://127.0.0.1:8443/books/", str(cafile)) != 200:
-        raise RuntimeError(f"https://127.0.0.1:8443/books/ does not verify with {cert} from web1")
-    return "https://127.0.0.1:8443", {"REQUESTS_CA_BUNDLE": str(cafile)}
+    url = "https://localhost:8443"
+    if curl_status(f"{url}/books/", str(cafile)) != 200:
+        raise RuntimeError(f"{url}/books/ does not verify with {cert} from web1")
+    return url, {"REQUESTS_CA_BUNDLE": str(cafile)}
 
 
 def locust_point(target: str, url: str, users: int, extra_env: dict) -> dict:
@@ -478,6 +491,7 @@ def serving() -> dict:
     out["limits_run"] = playbook("nginx-limits-raised", limits_args)
     out["limits"] = NGINX_BENCH_LIMITS
     try:
+        out["memory"].append(memory_snapshot("idle"))
         out.update(start_baselines(addr))
         url_c, env_c = stack_target()
         targets = [
@@ -488,7 +502,6 @@ def serving() -> dict:
         ]
         out["urls"] = {t: u for t, u, _ in targets}
         time.sleep(3)
-        out["memory"].append(memory_snapshot("idle"))
         for users in USERS:
             for target, url, env in targets:
                 clean_data()
@@ -532,7 +545,11 @@ def load_info() -> dict:
 def ensure_lab() -> dict:
     ok = VAULT_PASS.exists() and all(published(p) for p in PORTS.values())
     if ok:
-        ok = curl_status("http://127.0.0.1:8080/healthz") in (200, 301, 308) and curl_status(f"http://127.0.0.1:8080/ping") in (200, 301, 308)
+        try:
+            stack_target()  # answers 200 through nginx, TLS verified
+        except Exception as exc:  # noqa: BLE001
+            say(f"the stack does not answer: {exc}")
+            ok = False
     if ok:
         return {"demo_run": False}
     say("the lab is not up with the bench ports: make demo (scripts/demo.sh)")
