@@ -39,7 +39,8 @@ build_one() {  # suite tag hash mirror
 }
 
 command -v debootstrap >/dev/null || "$ROOT/scripts/apt-install.sh" debootstrap
-hash=$(sha256sum "$RECIPE" "$0" | sha256sum | cut -c1-16)
+# Content only: the same recipe gives the same hash in any checkout path.
+hash=$(cat "$RECIPE" "$0" | sha256sum | cut -c1-16)
 mirror=""
 pids=()
 while read -r suite tag; do
