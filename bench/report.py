@@ -99,7 +99,7 @@ def play_table(conv: dict) -> list[str]:
         plays = ", ".join(f"{p['name']} {p['seconds']:.0f}" for p in r.get("plays", []))
         extra = ""
         if key == "cold" and r.get("source"):
-            extra = f" (from {r['source']}{', a re-run, not cold' if not r.get('cold', True) else ''})"
+            extra = f" ({r['note']})" if r.get("note") else f" ({r['source']})"
         if key == "release":
             extra = f" (`{r.get('command', '').split(' -i ')[0]}`)"
         lines.append(f"| {label}{extra} | {r['seconds']:.0f} | {r.get('changed', '–')} | {plays} |")
@@ -141,8 +141,10 @@ def memory_lines(res: dict) -> list[str]:
     lines.append("")
     lines.append(
         f"Smallest fit: host PSS + {OS_RESERVE_MIB} MiB for the OS within 80 % of the instance's RAM "
-        "(t3.micro 1 GiB, t3.small 2 GiB, t3.medium 4 GiB). app1 under load also runs the idle baselines, "
-        "which are not counted (they are not children of bookshelf.service) but are in its host PSS."
+        "(t3.micro 1 GiB, t3.small 2 GiB, t3.medium 4 GiB). The bench's own baselines on app1 "
+        "(units bench-*) are left out of every figure. PostgreSQL's shared_buffers is sized by the postgres role "
+        "from the host's RAM (the lab's containers see the whole machine), so on a smaller instance it shrinks "
+        "with it; its PSS counts only the shared pages actually touched."
     )
     for snap in mem:
         db = snap.get("db1", {})
@@ -160,7 +162,9 @@ def memory_lines(res: dict) -> list[str]:
     return lines
 
 
-def chart() -> str | None:
+def chart(res: dict) -> str | None:
+    if not res.get("serving", {}).get("points"):
+        return None
     py = BENCH_VENV / "bin" / "python"
     if not py.exists() or subprocess.run([str(py), "-c", "import matplotlib"], capture_output=True).returncode:
         print("[bench] installing matplotlib into .cache/bench-venv (bench/requirements.txt)", flush=True)
@@ -183,7 +187,7 @@ def chart() -> str | None:
 
 def main() -> int:
     res = json.loads((RESULTS / "results.json").read_text())
-    png = chart()
+    png = chart(res)
     load = res.get("load_before", {})
     after = res.get("load_after_serving", {})
     s = res.get("settings", {})
@@ -217,7 +221,10 @@ def main() -> int:
     fl = failures(res)
     if fl:
         md += ["Errors seen:", "", *fl, ""]
-    md += ["## Convergence", "", *play_table(res.get("convergence", {})), ""]
+    md += ["## Convergence", ""]
+    if res.get("convergence_from"):
+        md += [f"(From the run of {res['convergence_from']}: this run had BENCH_SKIP_CONVERGE=1.)", ""]
+    md += [*play_table(res.get("convergence", {})), ""]
     rst = res.get("restore")
     if rst:
         md += [
