@@ -6,33 +6,14 @@ between the scenario's own containers.
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
-import uuid
 
 import pytest
 
-BASE = "http://127.0.0.1:18080"
-APP_HOSTS = ("app1", "app2")
-SERVICE = "bookshelf"
+# The scenario's one HTTP client and constants, shared with the fault-injection tests.
+from chaos_helpers import APP_HOSTS, BASE, SERVICE, api, new_token
 
 testinfra_hosts = ["web1"]
-
-
-def api(method: str, path: str, body: dict | None = None, token: str | None = None):
-    req = urllib.request.Request(BASE + path, method=method,
-                                 data=json.dumps(body).encode() if body is not None else None)
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            raw = resp.read()
-            return resp.status, json.loads(raw) if raw else None, resp.headers
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null"), err.headers
 
 
 def private_address(host) -> str:
@@ -47,11 +28,7 @@ def tcp_connects(src, address: str, port: int) -> bool:
 
 @pytest.fixture(scope="module")
 def user_token():
-    email, password = f"e2e-{uuid.uuid4().hex[:8]}@example.com", uuid.uuid4().hex
-    assert api("POST", "/auth/register", {"email": email, "password": password})[0] == 201
-    status, body, _ = api("POST", "/auth/login", {"email": email, "password": password})
-    assert status == 200
-    return body["token"]
+    return new_token()
 
 
 def test_healthz_through_nginx_reports_the_database_ok():
