@@ -6,12 +6,25 @@ no side effects; locust drives it, for example (local target only):
 
     locust -f app_src/locustfile.py --host http://127.0.0.1:8000 \\
         --headless --users 50 --spawn-rate 10 --run-time 60s
+
+Think time: LOCUST_WAIT="min,max" (seconds, default "0.5,2.0").
+
+Signed-in users: with LOCUST_ACCOUNTS=<file> (a JSON list of {"email",
+"password", "token"}, e.g. written by bench/run.py) each user takes the next
+account of the file and starts with its token instead of registering, so a
+measurement shows the steady state of that many signed-in users rather than a
+sign-up storm (each sign-up or login costs one scrypt hash, ~0.1 s of CPU). The
+login task still runs at its weight.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
+import os
 import random
 import uuid
+from pathlib import Path
 
 from locust import HttpUser, between, task
 
@@ -19,17 +32,51 @@ PASSWORD = "locust-password-1"
 PER_PAGE = 20
 
 
+_accounts: list[dict[str, str]] | None = None
+_next_account = itertools.count()
+
+
+def next_account() -> dict[str, str] | None:
+    """The next prepared account from LOCUST_ACCOUNTS, or None without that file."""
+    global _accounts
+    path = os.environ.get("LOCUST_ACCOUNTS")
+    if not path:
+        return None
+    if _accounts is None:
+        _accounts = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not _accounts:
+            raise ValueError(f"LOCUST_ACCOUNTS={path} holds no accounts")
+    return _accounts[next(_next_account) % len(_accounts)]
+
+
+def think_time() -> tuple[float, float]:
+    """Seconds a user waits between tasks: 0.5-2 s, or LOCUST_WAIT="min,max"."""
+    raw = os.environ.get("LOCUST_WAIT", "0.5,2.0")
+    try:
+        low, high = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ValueError(f'LOCUST_WAIT={raw!r}: expected "min,max" in seconds, e.g. "0.5,2.0"') from None
+    if not 0 <= low <= high:
+        raise ValueError(f"LOCUST_WAIT={raw!r}: need 0 <= min <= max")
+    return low, high
+
+
 class BookshelfUser(HttpUser):
-    wait_time = between(0.5, 2.0)
+    wait_time = between(*think_time())
 
     def on_start(self) -> None:
-        self.email = f"locust-{uuid.uuid4().hex}@bookshelf.test"
         self.own_books: list[int] = []
         self.seen_books: list[int] = []
         self.headers: dict[str, str] = {}
+        account = next_account()
+        if account is not None:
+            self.email, self.password = account["email"], account["password"]
+            self.headers = {"Authorization": f"Bearer {account['token']}"}
+            return
+        self.email, self.password = f"locust-{uuid.uuid4().hex}@bookshelf.test", PASSWORD
         self.client.post(
             "/auth/register",
-            json={"email": self.email, "password": PASSWORD},
+            json={"email": self.email, "password": self.password},
             name="/auth/register",
         )
         self.login()
@@ -37,7 +84,7 @@ class BookshelfUser(HttpUser):
     @task(1)
     def login(self) -> None:
         response = self.client.post(
-            "/auth/login", json={"email": self.email, "password": PASSWORD}, name="/auth/login"
+            "/auth/login", json={"email": self.email, "password": self.password}, name="/auth/login"
         )
         if response.status_code == 200:
             self.headers = {"Authorization": f"Bearer {response.json()['token']}"}

@@ -131,3 +131,24 @@ def test_locustfile_imports_without_side_effects() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "BookshelfUser" in result.stdout
+
+
+def test_locustfile_hands_out_prepared_accounts_in_turn(tmp_path: Path) -> None:
+    if importlib.util.find_spec("locust") is None:
+        pytest.skip("locust is not installed (it comes with the controller toolchain)")
+    accounts = tmp_path / "accounts.json"
+    accounts.write_text(
+        '[{"email": "a@x.test", "password": "p", "token": "t1"},'
+        ' {"email": "b@x.test", "password": "p", "token": "t2"}]'
+    )
+    code = (
+        "import runpy; ns = runpy.run_path('locustfile.py', run_name='locustfile');"
+        "print([ns['next_account']()['token'] for _ in range(3)])"
+    )
+    result = run_python(code, LOCUST_ACCOUNTS=str(accounts))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['t1', 't2', 't1']"
+    accounts.write_text("[]")
+    result = run_python(code, LOCUST_ACCOUNTS=str(accounts))
+    assert result.returncode != 0
+    assert "holds no accounts" in result.stderr
