@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 LABELS = {
     "flask_dev": "(a) flask run",
     "gunicorn_default": "(b) gunicorn defaults",
-    "gunicorn_tuned": "(d) tuned gunicorn direct",
-    "stack": "(c) nginx → stack",
+    "gunicorn_tuned": "(d) tuned gunicorn, app1 direct",
+    "stack": "(c) stack: nginx → app1 + app2",
 }
 ORDER = ["flask_dev", "gunicorn_default", "gunicorn_tuned", "stack"]
 COLORS = ["#b0b0b0", "#808080", "#6fa8dc", "#1c5fa8"]
@@ -44,8 +44,11 @@ def main(src: str, dst: str) -> None:
             ax.set_yscale("log")
     axes[0].legend(fontsize=8, loc="upper left")
     load = res.get("load_before", {}).get("loadavg", ["?"])[0]
-    fig.suptitle(f"bookshelf on the 4-container lab, locust {res['settings']['duration_s']} s per point "
-                 f"({res['started'][:16]}Z, load avg {load} on {res.get('load_before', {}).get('cpus')} CPUs)", fontsize=10)
+    caps = res["serving"].get("cpu_caps") or {}
+    capped = (" · CPU caps " + ", ".join(f"{h} {c:g}" for h, c in caps.items())) if caps else ""
+    fig.suptitle(f"bookshelf on the 4-container lab, signed-in locust users, {res['settings']['duration_s']} s per point "
+                 f"({res['started'][:16]}Z, load avg {load} on {res.get('load_before', {}).get('cpus')} CPUs{capped})",
+                 fontsize=10)
     fig.tight_layout()
     fig.savefig(dst, dpi=110)
 

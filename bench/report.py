@@ -21,8 +21,8 @@ BENCH_VENV = ROOT / ".cache" / "bench-venv"
 LABELS = {
     "flask_dev": "(a) flask run --with-threads",
     "gunicorn_default": "(b) gunicorn defaults (1 sync worker)",
-    "gunicorn_tuned": "(d) tuned gunicorn, direct",
-    "stack": "(c) stack: nginx → gunicorn ×2 hosts",
+    "gunicorn_tuned": "(d) tuned gunicorn on app1, direct",
+    "stack": "(c) stack: nginx → gunicorn on app1 + app2",
 }
 ORDER = ["flask_dev", "gunicorn_default", "gunicorn_tuned", "stack"]
 SIZES = [("t3.micro", 1024), ("t3.small", 2048), ("t3.medium", 4096)]
@@ -55,12 +55,44 @@ def serving_table(res: dict) -> list[str]:
     return lines
 
 
+def serving_method(res: dict) -> list[str]:
+    s, sv = res.get("settings", {}), res.get("serving", {})
+    caps = sv.get("cpu_caps") or {}
+    limits = " -e ".join(f"{k}={v}" for k, v in sv.get("limits", {}).items())
+    lines = [
+        f"locust, {s.get('duration_s')} s per point, all users spawned in {s.get('spawn_seconds')} s (the seed's "
+        "200-users-in-4-s scenario), one load generator on 127.0.0.1 for every target. Users run "
+        "`app_src/locustfile.py` signed in: "
+        f"{sv.get('accounts', 'the')} accounts were signed up and in through the stack before the first point "
+        "(not timed) and handed out with LOCUST_ACCOUNTS, because every sign-up or login costs one scrypt hash "
+        "(~0.1 s of CPU) and a storm of them measures the hash, whatever serves it. The login task still runs at its "
+        "weight (1 in 22 tasks); think time 0.5–2 s. The books the locust users created are deleted before each point.",
+        "",
+    ]
+    if caps:
+        lines += [
+            "Each lab host is capped at a fixed CPU share during the points (`docker update --cpus`: "
+            + ", ".join(f"{h} {c:g}" for h, c in caps.items())
+            + ") so it behaves as an instance with its own CPU, as on EC2: the baselines (a), (b) and (d) run on app1 "
+            "alone, the stack (c) on app1 + app2 behind web1, and the load generator keeps the rest of the machine "
+            "instead of competing with the hosts it measures. (d) is the same tuned gunicorn as one app host of the "
+            "stack, hit directly on app1: d against a and b is the tuning on one host; c against d is what nginx and "
+            "the second app host add; the c−d p50 at the lowest load, where neither is saturated, is nginx's own cost.",
+            "",
+        ]
+    lines += [
+        f"nginx's per-IP limits (every locust user comes from one address) were raised for the run with "
+        f"`playbooks/web.yml -e {limits}` and put back by `playbooks/web.yml` without them at the end.",
+    ]
+    return lines
+
+
 def ratio_table(res: dict) -> list[str]:
     pts = points(res)
     users = sorted({u for _, u in pts})
     lines = [
-        "| users | c/a req/s | c/b req/s | a/c p95 | b/c p95 | c/d req/s (nginx) | c−d p50 ms (nginx) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| users | c/a req/s | c/b req/s | a/c p50 | b/c p50 | a/c p95 | b/c p95 | c/d req/s | c−d p50 ms |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for u in users:
         a, b, c, d = (pts.get((t, u)) for t in ("flask_dev", "gunicorn_default", "stack", "gunicorn_tuned"))
@@ -68,6 +100,7 @@ def ratio_table(res: dict) -> list[str]:
             continue
         lines.append(
             f"| {u} | {ratio(c['rps'], a['rps']) if a else 'n/a'} | {ratio(c['rps'], b['rps']) if b else 'n/a'} "
+            f"| {ratio(a['p50_ms'], c['p50_ms']) if a else 'n/a'} | {ratio(b['p50_ms'], c['p50_ms']) if b else 'n/a'} "
             f"| {ratio(a['p95_ms'], c['p95_ms']) if a else 'n/a'} | {ratio(b['p95_ms'], c['p95_ms']) if b else 'n/a'} "
             f"| {ratio(c['rps'], d['rps']) if d else 'n/a'} | {(c['p50_ms'] - d['p50_ms']) if d else 'n/a':+.0f} |"
         )
@@ -88,6 +121,7 @@ def play_table(conv: dict) -> list[str]:
         ("nochange", "no-change `site.yml` (pipelining + jsonfile fact cache)"),
         ("nochange_plain", "no-change `site.yml`, ANSIBLE_PIPELINING=0 ANSIBLE_CACHE_PLUGIN=memory"),
         ("release", "code-only release"),
+        ("rollback", "rollback to the previous release (`playbooks/rollback.yml`)"),
     ]
     lines = ["| run | wall s | changed | per play (s) |", "| --- | ---: | ---: | --- |"]
     for key, label in runs:
@@ -142,9 +176,9 @@ def memory_lines(res: dict) -> list[str]:
     lines.append(
         f"Smallest fit: host PSS + {OS_RESERVE_MIB} MiB for the OS within 80 % of the instance's RAM "
         "(t3.micro 1 GiB, t3.small 2 GiB, t3.medium 4 GiB). The bench's own baselines on app1 "
-        "(units bench-*) are left out of every figure. PostgreSQL's shared_buffers is sized by the postgres role "
-        "from the host's RAM (the lab's containers see the whole machine), so on a smaller instance it shrinks "
-        "with it; its PSS counts only the shared pages actually touched."
+        "(units bench-*) are left out of every figure. PostgreSQL's memory settings are sized by the postgres role "
+        "from `postgres_memory_mb` (the lab sets 2048, a t3.small; 0 = the host's RAM); its PSS counts only the "
+        "shared pages actually touched, so the fit for PostgreSQL is judged by shared_buffers + PSS."
     )
     for snap in mem:
         db = snap.get("db1", {})
@@ -197,17 +231,13 @@ def main() -> int:
         f"Run {res.get('started')} at commit `{res.get('commit')}`, `make bench` wall time **{res.get('seconds', 0) / 60:.1f} min**"
         + (f"; **error: {res['error']}**" if res.get("error") else "") + ".",
         "",
-        f"Machine: {load.get('cpus')} CPUs shared by the whole lab and the load generator; load average before "
+        f"Machine: {load.get('cpus')} CPUs for the whole lab and the load generator; load average before "
         f"{load.get('loadavg')}, after serving {after.get('loadavg', '–')}; {load.get('ansible_or_molecule_processes')} "
         "other ansible/molecule processes running at the start. Figures are only comparable within this run.",
         "",
         "## Serving",
         "",
-        f"locust {s.get('duration_s')} s per point (app_src/locustfile.py: register + login, then browse/create/rename/delete, "
-        f"think time 0.5–2 s), all users spawned in {s.get('spawn_seconds')} s, the locust users' data deleted before each point; "
-        "one load generator on 127.0.0.1 for every target. nginx's per-IP limits were raised for the run with "
-        f"`playbooks/web.yml -e {' -e '.join(f'{k}={v}' for k, v in res.get('serving', {}).get('limits', {}).items())}` and "
-        "restored by the closing `site.yml`.",
+        *serving_method(res),
         "",
         *serving_table(res),
         "",
@@ -225,12 +255,10 @@ def main() -> int:
     if res.get("convergence_from"):
         md += [f"(From the run of {res['convergence_from']}: this run had BENCH_SKIP_CONVERGE=1.)", ""]
     md += [*play_table(res.get("convergence", {})), ""]
-    rst = res.get("restore")
-    if rst:
-        md += [
-            f"Closing `site.yml` (restores nginx limits and the release): {rst['seconds']:.0f} s, changed={rst['changed']}.",
-            "",
-        ]
+    rst = res.get("restore") or []
+    for r in [rst] if isinstance(rst, dict) else rst:
+        md += [f"Closing `{r['command'].split(' -i ')[0].removeprefix('ansible-playbook ')}` (puts back what the run changed): "
+               f"{r['seconds']:.0f} s, changed={r['changed']}.", ""]
     md += ["## Memory", "", *memory_lines(res), ""]
     (RESULTS / "REPORT.md").write_text("\n".join(md) + "\n")
 

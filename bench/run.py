@@ -54,6 +54,30 @@ SPAWN_SECONDS = 4  # the seed's failing scenario: 200 users up in 4 s
 SKIP_CONVERGE = os.environ.get("BENCH_SKIP_CONVERGE") == "1"
 SKIP_SERVE = os.environ.get("BENCH_SKIP_SERVE") == "1"
 COLD = os.environ.get("BENCH_COLD") == "1"
+# CPU cap of each lab host during the serving points (docker update --cpus), so
+# that every host is an instance with its own CPU, as on EC2: two app hosts have
+# twice one host's CPU, and the load generator (locust, on the same 2-core
+# machine) keeps what the hosts leave. "" or "off" = no caps.
+CPU_CAPS_DEFAULT = "app1=0.5,app2=0.5,db1=0.4,web1=0.2"
+
+
+def parse_caps(raw: str) -> dict[str, float]:
+    if raw.strip().lower() in ("", "off", "none"):
+        return {}
+    caps = {}
+    for item in raw.split(","):
+        host, sep, value = item.partition("=")
+        try:
+            cpus = float(value)
+        except ValueError:
+            cpus = -1.0
+        if not sep or not host.strip() or not 0 < cpus <= (os.cpu_count() or 1):
+            raise SystemExit(f"BENCH_CPUS={raw!r}: expected host=cpus,... with 0 < cpus <= {os.cpu_count()}, got {item!r}")
+        caps[host.strip()] = cpus
+    return caps
+
+
+CPU_CAPS = parse_caps(os.environ.get("BENCH_CPUS", CPU_CAPS_DEFAULT))
 
 # Baselines on app1, each on its own port, published on 127.0.0.1 (inventories/lab/hosts.yml).
 PORTS = {"flask_dev": 18001, "gunicorn_default": 18002, "gunicorn_tuned": 18003}
@@ -247,6 +271,9 @@ def convergence() -> dict:
         args = ["playbooks/app.yml", "-e", f"flask_app_release_id={release}"]
     out["release"] = playbook("release", args)
     out["release"]["release_id"] = release
+    if tracked:
+        # Back to the inventory's release in one command (also what the rest of the run serves).
+        out["rollback"] = playbook("rollback", ["playbooks/rollback.yml"])
     return out
 
 
@@ -362,17 +389,16 @@ def published(port: int) -> bool:
     return run(["docker", "port", CT["app1"], f"{port}/tcp"], check=False).returncode == 0
 
 
-def tuned_workers() -> tuple[int, int]:
-    total, threads = 0, 1
-    for host in ("app1", "app2"):
-        conf = dexec(host, f"cat /etc/{APP}/gunicorn.conf.py").stdout
-        total += int(re.search(r"^workers = (\d+)", conf, re.M).group(1))
-        threads = int(re.search(r"^threads = (\d+)", conf, re.M).group(1))
-    return total, threads
+def tuned_config() -> tuple[int, int]:
+    """Workers and threads of the role's gunicorn config on app1."""
+    conf = dexec("app1", f"cat /etc/{APP}/gunicorn.conf.py").stdout
+    workers = int(re.search(r"^workers = (\d+)", conf, re.M).group(1))
+    threads = int(re.search(r"^threads = (\d+)", conf, re.M).group(1))
+    return workers, threads
 
 
 def start_baselines(addr: str) -> dict:
-    workers, _threads = tuned_workers()
+    workers, threads = tuned_config()
     venv = f"/srv/{APP}/current/venv/bin"
     common = [
         "systemd-run", "--quiet", "--collect",
@@ -389,11 +415,10 @@ def start_baselines(addr: str) -> dict:
         # (b) gunicorn with its defaults: one sync worker (no config file in the cwd).
         "gunicorn_default": [f"{venv}/gunicorn", "--bind", f"{addr}:{PORTS['gunicorn_default']}",
                              f"{APP}.wsgi:application"],
-        # (d) the tuned configuration the role wrote, hit without nginx; as many
-        # workers as both app hosts run together, on the same CPUs.
+        # (d) the tuned configuration the role wrote for app1, hit without
+        # nginx, on the same host (and CPU cap) as (a) and (b).
         "gunicorn_tuned": [f"{venv}/gunicorn", "--config", f"/etc/{APP}/gunicorn.conf.py",
-                           "--bind", f"{addr}:{PORTS['gunicorn_tuned']}", "--workers", str(workers),
-                           "--name", "bench-tuned"],
+                           "--bind", f"{addr}:{PORTS['gunicorn_tuned']}", "--name", "bench-tuned"],
     }
     stop_baselines()
     for name, argv in units.items():
@@ -408,8 +433,8 @@ def start_baselines(addr: str) -> dict:
                 raise RuntimeError(f"baseline {name} did not answer {url}:\n{log}")
             time.sleep(1)
     say(f"baselines up on app1 {addr}: flask dev :{PORTS['flask_dev']}, gunicorn defaults :{PORTS['gunicorn_default']}, "
-        f"tuned gunicorn ({workers} workers) :{PORTS['gunicorn_tuned']}")
-    return {"tuned_direct_workers": workers}
+        f"tuned gunicorn ({workers} workers x {threads} threads) :{PORTS['gunicorn_tuned']}")
+    return {"tuned_direct_workers": workers, "tuned_threads": threads}
 
 
 def stop_baselines() -> None:
@@ -417,10 +442,70 @@ def stop_baselines() -> None:
     dexec("app1", f"systemctl stop {names} 2>/dev/null; systemctl reset-failed {names} 2>/dev/null; true", check=False)
 
 
-def clean_data() -> None:
-    """Same data for every point: drop what earlier locust users created (books cascade)."""
-    psql(f"delete from users where email like '{LOCUST_EMAILS}'")
+def set_cpu_caps(caps: dict[str, float]) -> None:
+    """docker update --cpus on each lab container, in place (no restart).
+
+    {} lifts the caps: docker cannot take a NanoCpus limit back (--cpus 0 is
+    ignored once set), so "no cap" is a cap at every CPU of the machine.
+    """
+    unknown = sorted(set(caps) - set(CT))
+    if unknown:
+        raise RuntimeError(f"BENCH_CPUS names {unknown}, which are not lab hosts ({sorted(CT)})")
+    for host in CT:
+        if host in caps or not caps:
+            cpus = caps.get(host, os.cpu_count() or 1)
+            run(["docker", "update", "--cpus", f"{cpus:g}", CT[host]], timeout=60)
+
+
+def clean_data(*, accounts_too: bool = False) -> None:
+    """Same data for every point: drop the books locust users created (and, at the end, the users)."""
+    if accounts_too:
+        psql(f"delete from users where email like '{LOCUST_EMAILS}'")  # books cascade
+    else:
+        psql(f"delete from books where owner_id in (select id from users where email like '{LOCUST_EMAILS}')")
     psql("vacuum analyze users, books")
+
+
+def prepare_accounts(url: str, count: int, extra_env: dict) -> Path:
+    """Sign `count` locust users up and in through the stack, before any point is timed.
+
+    Every sign-up and login costs one scrypt hash (~0.1 s of CPU), so 200 users
+    signing up within the 4 s spawn would measure the hash, not the serving; the
+    points run signed-in users instead (LOCUST_ACCOUNTS, app_src/locustfile.py),
+    whose login task still runs at its weight. The tokens are signed with the
+    lab's JWT key, which every target shares, and live an hour. The file is
+    0600 under .cache/ (bearer tokens).
+    """
+    import requests  # locust's dependency, in .venv
+
+    verify = extra_env.get("REQUESTS_CA_BUNDLE", True)
+    password = "locust-password-1"
+    run_id = datetime.now(timezone.utc).strftime("%H%M%S")
+
+    def one(i: int) -> dict:
+        email = f"locust-bench-{run_id}-{i:04d}@bookshelf.test"
+        body = {"email": email, "password": password}
+        with requests.Session() as s:
+            r = s.post(f"{url}/auth/register", json=body, timeout=60, verify=verify)
+            if r.status_code != 201:
+                raise RuntimeError(f"register {email}: HTTP {r.status_code} {r.text[:200]}")
+            r = s.post(f"{url}/auth/login", json=body, timeout=60, verify=verify)
+            if r.status_code != 200:
+                raise RuntimeError(f"login {email}: HTTP {r.status_code} {r.text[:200]}")
+            return {"email": email, "password": password, "token": r.json()["token"]}
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        accounts = list(pool.map(one, range(count)))
+    path = ROOT / ".cache" / "bench-accounts.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(json.dumps(accounts))
+    say(f"{count} locust accounts signed up and in through the stack in {time.monotonic() - start:.0f}s")
+    return path
 
 
 def stack_target() -> tuple[str, dict]:
@@ -504,6 +589,14 @@ def serving() -> dict:
             ("stack", url_c, env_c),
         ]
         out["urls"] = {t: u for t, u, _ in targets}
+        clean_data(accounts_too=True)
+        accounts = prepare_accounts(url_c, max(USERS), env_c)
+        out["accounts"] = max(USERS)
+        targets = [(t, u, {**e, "LOCUST_ACCOUNTS": str(accounts)}) for t, u, e in targets]
+        if CPU_CAPS:
+            say("CPU caps for the points: " + ", ".join(f"{h} {c:g}" for h, c in CPU_CAPS.items()))
+            set_cpu_caps(CPU_CAPS)
+        out["cpu_caps"] = CPU_CAPS
         time.sleep(3)
         for users in USERS:
             for target, url, env in targets:
@@ -521,8 +614,10 @@ def serving() -> dict:
                 say(f"  -> {point['rps']} req/s, p50 {point['p50_ms']:.0f} ms, p95 {point['p95_ms']:.0f} ms, "
                     f"p99 {point['p99_ms']:.0f} ms, errors {point['errors']}/{point['requests']}")
                 out["points"].append(point)
-        clean_data()
+        clean_data(accounts_too=True)
     finally:
+        if CPU_CAPS:
+            set_cpu_caps({})
         stop_baselines()
     return out
 
@@ -581,6 +676,7 @@ def main() -> int:
     error = None
     try:
         res["lab"] = ensure_lab()
+        set_cpu_caps({})  # a run stopped half-way may have left its caps on
         if not SKIP_CONVERGE:
             res["convergence"] = convergence()
         elif previous.get("convergence"):
@@ -598,9 +694,17 @@ def main() -> int:
         error = f"{type(exc).__name__}: {exc}"
         say(f"ERROR {error}")
     finally:
-        if not (SKIP_CONVERGE and SKIP_SERVE):
+        # Put back what the run changed: nginx's limits (web.yml without -e) and,
+        # when the release was not rolled back, the inventory's release (site.yml).
+        restore = []
+        if "serving" in res or (not SKIP_SERVE and error):
+            restore.append(("restore-nginx-limits", ["playbooks/web.yml"]))
+        conv = res.get("convergence", {}) if not SKIP_CONVERGE else {}
+        if not SKIP_CONVERGE and not conv.get("rollback"):
+            restore = [("restore-site", ["site.yml"])]
+        for label, args in restore:
             try:
-                res["restore"] = playbook("restore-site", ["site.yml"])
+                res.setdefault("restore", []).append(playbook(label, args))
             except Exception as exc:  # noqa: BLE001
                 error = (error + "; " if error else "") + f"restore: {exc}"
                 say(f"ERROR restore: {exc}")
