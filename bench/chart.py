@@ -25,23 +25,26 @@ def main(src: str, dst: str) -> None:
     res = json.load(open(src))
     pts = {(p["target"], p["users"]): p for p in res["serving"]["points"]}
     users = sorted({u for _, u in pts})
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4.2))
     width = 0.8 / len(ORDER)
     for ax, key, title in (
         (axes[0], "rps", "throughput (req/s, higher is better)"),
-        (axes[1], "p95_ms", "p95 latency (ms, log, lower is better)"),
-        (axes[2], "errors", "errors (count)"),
+        (axes[1], "p50_ms", "median latency (ms, log, lower is better)"),
+        (axes[2], "p95_ms", "p95 latency (ms, log, lower is better)"),
+        (axes[3], "errors", "errors (count)"),
     ):
         for i, t in enumerate(ORDER):
             xs = [j + (i - (len(ORDER) - 1) / 2) * width for j in range(len(users))]
             ys = [pts.get((t, u), {}).get(key, 0) for u in users]
             bars = ax.bar(xs, ys, width, label=LABELS[t], color=COLORS[i])
-            if key != "p95_ms":
-                ax.bar_label(bars, fmt="%.0f", fontsize=7)
+            ax.bar_label(bars, fmt="%.0f", fontsize=7)
         ax.set_xticks(range(len(users)), [f"{u} users" for u in users])
         ax.set_title(title, fontsize=10)
-        if key == "p95_ms":
+        if key.endswith("_ms"):
             ax.set_yscale("log")
+        if key == "errors":
+            top = max([p.get("errors", 0) for p in pts.values()] + [0])
+            ax.set_ylim(0, max(1, top * 1.2))
     axes[0].legend(fontsize=8, loc="upper left")
     load = res.get("load_before", {}).get("loadavg", ["?"])[0]
     caps = res["serving"].get("cpu_caps") or {}

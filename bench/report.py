@@ -80,6 +80,9 @@ def serving_method(res: dict) -> list[str]:
             "the second app host add; the c−d p50 at the lowest load, where neither is saturated, is nginx's own cost.",
             "",
         ]
+    urls = sv.get("urls") or {}
+    if urls:
+        lines += ["Targets: " + "; ".join(f"{LABELS[t]} `{u}`" for t, u in urls.items() if t in LABELS) + ".", ""]
     lines += [
         f"nginx's per-IP limits (every locust user comes from one address) were raised for the run with "
         f"`playbooks/web.yml -e {limits}` and put back by `playbooks/web.yml` without them at the end.",

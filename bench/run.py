@@ -6,21 +6,24 @@ Steps (each one timed, all traffic on 127.0.0.1 or between the lab's containers)
 1. lab: the local lab answers and app1 publishes the bench ports; otherwise `make demo`.
 2. convergence: no-change `site.yml` (pipelining + jsonfile fact cache, as in
    ansible.cfg), the same without (ANSIBLE_PIPELINING=0, ANSIBLE_CACHE_PLUGIN=memory),
-   and a code-only release (playbooks/deploy.yml when it exists, else app.yml)
-   with a new `flask_app_release_id`; per-play times from profile_tasks. The cold
-   `site.yml` is read from the last `make demo` log, or measured on a separate
-   throw-away lab with BENCH_COLD=1 (bench/cold.py).
+   a code-only release (playbooks/deploy.yml with a new release id) and the
+   rollback to the inventory's release (playbooks/rollback.yml); per-play times
+   from profile_tasks. The cold `site.yml` is read from the last `make demo` log,
+   or measured on a separate throw-away lab with BENCH_COLD=1 (bench/cold.py).
 3. serving: nginx's per-IP limits raised through role variables (web.yml -e),
    baselines started on app1 with systemd-run from the deployed release's venv and
-   env file, locust headless (the app's locustfile) at 50 and 200 users against
-   each target, the locust data removed before every point; memory sampled idle
-   and under load.
-4. restore: baselines stopped, `site.yml` without extra vars (limits and release
-   back to what the inventory declares).
+   env file, max(BENCH_USERS) locust accounts signed up and in (not timed), each
+   lab host capped at its CPU share (BENCH_CPUS), locust headless (the app's
+   locustfile, signed-in users) at 50 and 200 users against each target, the
+   locust users' books removed before every point; memory sampled idle and under
+   load; caps lifted and baselines stopped afterwards, also after a failure.
+4. restore: `playbooks/web.yml` without extra vars (nginx's limits back); a full
+   `site.yml` instead when the release was not rolled back.
 5. report: bench/results/REPORT.md, results.json, serving.png, and a summary table.
 
 Environment knobs: BENCH_DURATION (s per point, default 25), BENCH_USERS
-("50,200"), BENCH_SKIP_CONVERGE=1, BENCH_SKIP_SERVE=1, BENCH_COLD=1.
+("50,200"), BENCH_CPUS ("app1=0.5,app2=0.5,db1=0.4,web1=0.2"; "off" = none),
+BENCH_SKIP_CONVERGE=1, BENCH_SKIP_SERVE=1, BENCH_COLD=1.
 """
 
 from __future__ import annotations
