@@ -150,6 +150,18 @@ def play_table(conv: dict) -> list[str]:
     return lines
 
 
+def setting_mib(value: str) -> float:
+    """A PostgreSQL memory setting as shown by current_setting ('512MB', '8GB', '128kB') in MiB."""
+    units = {"kB": 1 / 1024, "MB": 1, "GB": 1024, "TB": 1024 * 1024}
+    for unit, factor in units.items():
+        if value.endswith(unit):
+            try:
+                return float(value[: -len(unit)]) * factor
+            except ValueError:
+                return 0.0
+    return 0.0
+
+
 def fits(mib: float) -> str:
     ok = [name for name, ram in SIZES if mib + OS_RESERVE_MIB <= 0.8 * ram]
     return ok[0] if ok else "larger than t3.medium"
@@ -191,7 +203,7 @@ def memory_lines(res: dict) -> list[str]:
                 f"- PostgreSQL ({snap['label']}): shared_buffers {s.get('shared_buffers')}, "
                 f"shared memory allocated {db.get('shmem_allocated_mib')} MiB, max_connections {s.get('max_connections')}, "
                 f"{db['client_connections']} client connections, {db['processes']} processes, PSS {db['pss_mib']:.0f} MiB "
-                f"→ smallest fit {fits(db['pss_mib'])}"
+                f"→ smallest fit {fits(db['pss_mib'] + setting_mib(s.get('shared_buffers', '0')))} (shared_buffers + PSS)"
             )
         web = snap.get("web1", {})
         if "host_pss_mib" in web:
