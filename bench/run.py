@@ -514,20 +514,15 @@ def prepare_accounts(url: str, count: int, extra_env: dict) -> Path:
 def stack_target() -> tuple[str, dict]:
     """The stack's URL as a client sees it, and the env locust needs to verify its TLS.
 
-    HTTPS as users reach it, TLS verified against web1's certificate: the lab's
-    certificate names `localhost` (DNS SANs from nginx_server_name), so the URL
-    says localhost; docker publishes 8443 on 127.0.0.1 only. Plain HTTP on 8080
-    only when the lab serves no TLS.
+    The lab's certificate names `localhost` (DNS SANs from nginx_server_name), so
+    the URL says localhost; docker publishes 8443 on 127.0.0.1 only.
     """
-    cert = dexec(
-        "web1", r"grep -rhoE '^\s*ssl_certificate\s+\S+;' /etc/nginx | head -1 | awk '{print $2}' | tr -d ';'",
-        check=False,
-    ).stdout.strip()
-    if not cert:
-        if curl_status("http://127.0.0.1:8080/books/") == 200:
-            return "http://127.0.0.1:8080", {}
-        raise RuntimeError("nginx on web1 serves neither TLS nor http://127.0.0.1:8080/books/")
+    if curl_status("http://127.0.0.1:8080/books/") == 200:
+        return "http://127.0.0.1:8080", {}
     cafile = RAW / "lab-web1.crt"
+    cert = dexec(
+        "web1", r"grep -rhoE '^\s*ssl_certificate\s+\S+;' /etc/nginx | head -1 | awk '{print $2}' | tr -d ';'"
+    ).stdout.strip()
     cafile.write_text(dexec("web1", f"cat {shlex.quote(cert)}").stdout)
     url = "https://localhost:8443"
     if curl_status(f"{url}/books/", str(cafile)) != 200:
