@@ -25,13 +25,17 @@ class HttpResponse:
 
 
 def http_request(host, url: str, method: str = "GET", data: str | None = None,
-                 headers: dict[str, str] | None = None, insecure: bool = False,
+                 headers: dict[str, str] | None = None, cacert: str | None = None,
                  timeout: int = 10, extra: list[str] | None = None) -> HttpResponse:
-    """Send one request with curl *inside* the container and parse the answer."""
+    """Send one request with curl *inside* the container and parse the answer.
+
+    TLS is always verified; `cacert` names the trust anchor for a server whose
+    certificate is not in the system store (e.g. a role's self-signed one).
+    """
     args = ["curl", "-sS", "-o", "/dev/stdout", "-D", "/dev/stderr", "-X", method,
             "--max-time", str(timeout)]
-    if insecure:
-        args.append("-k")
+    if cacert:
+        args += ["--cacert", cacert]
     for name, value in (headers or {}).items():
         args += ["-H", f"{name}: {value}"]
     if data is not None:

@@ -9,6 +9,9 @@ from collections import Counter
 from pathlib import Path
 
 BASE = "https://localhost"
+# The role's self-signed certificate (names localhost): every request verifies
+# TLS against it instead of switching verification off.
+CA = "/etc/nginx/ssl/server.crt"
 SCENARIO = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", Path(__file__).resolve().parents[1]))
 
 
@@ -17,7 +20,7 @@ def codes_and_upstreams(host, count: int, url: str = f"{BASE}/", pause: float = 
     curl goes). Returns (status, X-Upstream) per request; status 000 = failed."""
     script = (
         f"for i in $(seq 1 {count}); do "
-        f"curl -sk -o /dev/null --max-time 5 -w '%{{http_code}} %header{{x-upstream}}\\n' '{url}' || true; "
+        f"curl -s --cacert {CA} -o /dev/null --max-time 5 -w '%{{http_code}} %header{{x-upstream}}\\n' '{url}' || true; "
         f"sleep {pause}; done"
     )
     out = host.check_output(script)
@@ -33,7 +36,7 @@ def burst(host, count: int, url: str = f"{BASE}/") -> list[tuple[str, str]]:
     """`count` GETs fired at once (10 connections in parallel, HTTP/1.1, so
     limit_conn stays out of it). Returns (status, X-Upstream) per request."""
     out = host.check_output(
-        "curl -sk --no-progress-meter --http1.1 --parallel --parallel-max 10 --create-dirs "
+        f"curl -s --cacert {CA} --no-progress-meter --http1.1 --parallel --parallel-max 10 --create-dirs "
         "-o '/tmp/nginx-burst/#1' -w '%{http_code} %header{x-upstream}\\n' "
         f"'{url}?n=[1-{count}]'; rm -rf /tmp/nginx-burst")
     rows = [tuple((line.split() + [""])[:2]) for line in out.splitlines()]

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from nginx_helpers import BASE, burst, status_counts
+from nginx_helpers import BASE, CA, burst, status_counts
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -17,7 +17,7 @@ SECURITY_HEADERS = {
 
 @pytest.mark.parametrize("path,status", [("/", 200), ("/static/missing.css", 404), ("/.env", 404)])
 def test_security_headers_on_every_response(http, host, path, status):
-    response = http(host, f"{BASE}{path}", insecure=True)
+    response = http(host, f"{BASE}{path}", cacert=CA)
     assert response.status == status
     for name, value in SECURITY_HEADERS.items():
         assert response.headers.get(name) == value, name
@@ -27,7 +27,7 @@ def test_security_headers_on_every_response(http, host, path, status):
 
 
 def test_legacy_xss_protection_header_is_absent(http, host):
-    response = http(host, f"{BASE}/", insecure=True)
+    response = http(host, f"{BASE}/", cacert=CA)
     assert response.headers.get("x-xss-protection", "0") == "0"
 
 
@@ -40,7 +40,7 @@ def test_unknown_host_gets_the_connection_closed(host):
 
 def test_hidden_files_are_neither_served_nor_proxied(http, host):
     for path in ("/.git/config", "/static/.htpasswd"):
-        response = http(host, f"{BASE}{path}", insecure=True)
+        response = http(host, f"{BASE}{path}", cacert=CA)
         assert response.status == 404, path
         assert "x-upstream" not in response.headers, path
 
@@ -63,14 +63,14 @@ def test_health_checks_are_not_rate_limited(host):
 
 def test_body_over_the_limit_gets_413(host):
     code = host.check_output(
-        "head -c 2000000 /dev/zero | curl -sk -o /dev/null -w '%{http_code}' "
+        f"head -c 2000000 /dev/zero | curl -s --cacert {CA} -o /dev/null -w '%{{http_code}}' "
         f"-X POST -H 'Content-Type: application/octet-stream' --data-binary @- {BASE}/upload")
     assert code == "413"
 
 
 def test_body_under_the_limit_is_proxied(host):
     code = host.check_output(
-        "head -c 500000 /dev/zero | curl -sk -o /dev/null -w '%{http_code}' "
+        f"head -c 500000 /dev/zero | curl -s --cacert {CA} -o /dev/null -w '%{{http_code}}' "
         f"-X POST -H 'Content-Type: application/octet-stream' --data-binary @- {BASE}/upload")
     assert code == "200"
 
@@ -83,7 +83,7 @@ def maintenance_flag(host):
 
 
 def test_maintenance_flag_serves_503_with_retry_after(http, host, maintenance_flag):
-    response = http(host, f"{BASE}/books", insecure=True)
+    response = http(host, f"{BASE}/books", cacert=CA)
     assert response.status == 503
     assert response.headers["retry-after"] == "300"
     assert "maintenance" in response.body.lower()
@@ -92,7 +92,7 @@ def test_maintenance_flag_serves_503_with_retry_after(http, host, maintenance_fl
 
 
 def test_maintenance_lets_healthz_through_for_allowed_address(http, host, maintenance_flag):
-    response = http(host, f"{BASE}/healthz", insecure=True)
+    response = http(host, f"{BASE}/healthz", cacert=CA)
     assert response.status == 200
     assert response.headers["x-upstream"].startswith("stub-")
 
@@ -101,10 +101,10 @@ def test_maintenance_blocks_healthz_for_other_addresses(host, maintenance_flag):
     # Connecting to the container's own eth0 address makes that the client address.
     address = host.check_output("hostname -I").split()[0]
     code = host.check_output(
-        f"curl -sk -o /dev/null -w '%{{http_code}}' --resolve localhost:443:{address} {BASE}/healthz")
+        f"curl -s --cacert {CA} -o /dev/null -w '%{{http_code}}' --resolve localhost:443:{address} {BASE}/healthz")
     assert code == "503"
 
 
 def test_maintenance_off_again_when_flag_removed(http, host):
     host.check_output("rm -f /etc/nginx/maintenance.on")
-    assert http(host, f"{BASE}/books", insecure=True).status == 200
+    assert http(host, f"{BASE}/books", cacert=CA).status == 200

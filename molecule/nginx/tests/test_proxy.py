@@ -6,7 +6,7 @@ import json
 import re
 import time
 
-from nginx_helpers import BASE, codes_and_upstreams, status_counts
+from nginx_helpers import BASE, CA, codes_and_upstreams, status_counts
 
 
 def test_requests_are_spread_over_both_upstreams(host):
@@ -29,30 +29,30 @@ def test_stopped_upstream_costs_no_failed_get(host, wait_until, http):
 
 
 def test_request_id_is_passed_through(http, host):
-    response = http(host, f"{BASE}/", insecure=True, headers={"X-Request-ID": "deploy-check-42"})
+    response = http(host, f"{BASE}/", cacert=CA, headers={"X-Request-ID": "deploy-check-42"})
     assert response.headers["x-seen-request-id"] == "deploy-check-42"
     assert response.headers["x-request-id"] == "deploy-check-42"
 
 
 def test_request_id_is_generated_when_absent(http, host):
-    response = http(host, f"{BASE}/", insecure=True)
+    response = http(host, f"{BASE}/", cacert=CA)
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-seen-request-id"])
     assert response.headers["x-request-id"] == response.headers["x-seen-request-id"]
 
 
 def test_malformed_request_id_is_replaced(http, host):
-    response = http(host, f"{BASE}/", insecure=True, headers={"X-Request-ID": "bad id\" injected"})
+    response = http(host, f"{BASE}/", cacert=CA, headers={"X-Request-ID": "bad id\" injected"})
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-seen-request-id"])
 
 
 def test_app_learns_the_original_scheme_and_client(http, host):
-    response = http(host, f"{BASE}/", insecure=True)
+    response = http(host, f"{BASE}/", cacert=CA)
     assert response.headers["x-seen-forwarded-proto"] == "https"
     assert response.headers["x-seen-forwarded-for"] == "127.0.0.1"
 
 
 def test_static_files_are_served_by_nginx(http, host):
-    response = http(host, f"{BASE}/static/app.css", insecure=True)
+    response = http(host, f"{BASE}/static/app.css", cacert=CA)
     assert response.status == 200
     assert "color: #222" in response.body
     assert "x-upstream" not in response.headers
@@ -60,7 +60,7 @@ def test_static_files_are_served_by_nginx(http, host):
 
 
 def test_access_log_is_json_with_request_id_upstream_and_timings(http, host):
-    http(host, f"{BASE}/logged", insecure=True, headers={"X-Request-ID": "log-probe-7"})
+    http(host, f"{BASE}/logged", cacert=CA, headers={"X-Request-ID": "log-probe-7"})
     line = host.check_output("grep -F '\"request_id\":\"log-probe-7\"' /var/log/nginx/access.log | tail -n1")
     entry = json.loads(line)
     assert entry["status"] == 200

@@ -2,7 +2,7 @@
 snippet is refused while nginx keeps serving the old config; draining a server
 with --tags nginx_upstreams takes it out without restarting nginx."""
 
-from nginx_helpers import BASE, codes_and_upstreams, master_pid, run_side_playbook, status_counts
+from nginx_helpers import BASE, CA, codes_and_upstreams, master_pid, run_side_playbook, status_counts
 
 SNIPPET = "/etc/nginx/conf.d/extra-lab-marker.conf"
 
@@ -17,7 +17,7 @@ def test_invalid_extra_snippet_is_refused_and_nginx_keeps_serving(host, http):
     assert "lab marker snippet" in before
     assert host.run("nginx -t").rc == 0
     assert master_pid(host) == pid
-    assert http(host, f"{BASE}/", insecure=True).status == 200
+    assert http(host, f"{BASE}/", cacert=CA).status == 200
 
 
 def test_drained_server_gets_no_requests_and_nginx_is_reloaded_not_restarted(host):

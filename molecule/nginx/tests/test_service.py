@@ -3,7 +3,7 @@ default site is gone and nothing advertises the nginx version."""
 
 import re
 
-from nginx_helpers import BASE
+from nginx_helpers import BASE, CA
 
 
 def test_nginx_is_running_and_enabled(host):
@@ -24,19 +24,19 @@ def test_packaged_default_site_is_removed(host):
 
 
 def test_welcome_page_is_not_served(http, host):
-    response = http(host, f"{BASE}/", insecure=True)
+    response = http(host, f"{BASE}/", cacert=CA)
     assert "Welcome to nginx" not in response.body
     assert response.headers.get("x-upstream", "").startswith("stub-")
 
 
 def test_server_header_carries_no_version(http, host):
-    server = http(host, f"{BASE}/", insecure=True).headers["server"]
+    server = http(host, f"{BASE}/", cacert=CA).headers["server"]
     assert server == "nginx"
     assert not re.search(r"\d", server)
 
 
 def test_error_pages_carry_no_version(http, host):
-    response = http(host, f"{BASE}/static/missing.css", insecure=True)
+    response = http(host, f"{BASE}/static/missing.css", cacert=CA)
     assert response.status == 404
     assert not re.search(r"nginx/\d", response.body)
 

@@ -3,7 +3,7 @@ suites, HTTP/2, HSTS, plain HTTP redirected; unknown SNI names are refused."""
 
 import pytest
 
-from nginx_helpers import BASE, openssl_client
+from nginx_helpers import BASE, CA, openssl_client
 
 
 def test_plain_http_redirects_to_https(http, host):
@@ -13,7 +13,7 @@ def test_plain_http_redirects_to_https(http, host):
 
 
 def test_hsts_is_two_years(http, host):
-    response = http(host, f"{BASE}/", insecure=True)
+    response = http(host, f"{BASE}/", cacert=CA)
     assert response.headers["strict-transport-security"] == "max-age=63072000"
 
 
@@ -47,7 +47,7 @@ def test_tls12_cbc_suite_is_refused(host):
 
 
 def test_http2_is_negotiated(host):
-    version = host.check_output(f"curl -sk --http2 -o /dev/null -w '%{{http_version}}' {BASE}/")
+    version = host.check_output(f"curl -s --cacert {CA} --http2 -o /dev/null -w '%{{http_version}}' {BASE}/")
     assert version == "2"
 
 
