@@ -13,7 +13,8 @@ help: ## list the targets
 setup: ## install everything: host packages, .venv toolchain, docker engine, base images
 	@scripts/setup.sh
 
-lint: setup ## yamllint + ansible-lint (production profile) + collection build
+lint: setup ## yamllint + ansible-lint (production profile) + vault check + collection build
+	$(VENV)/bin/python scripts/check_vaults.py
 	yamllint --strict .
 	ansible-lint --profile production
 	@$(MAKE) --no-print-directory build
