@@ -111,6 +111,8 @@ def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Moto]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     server_env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
+    # AWS-managed policies (AmazonSSMManagedInstanceCore) exist, as in a real account.
+    server_env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     log = open(home / "moto_server.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)],
                             env=server_env, stdout=log, stderr=subprocess.STDOUT)

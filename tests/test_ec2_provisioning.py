@@ -118,6 +118,73 @@ def test_ec2_provision_places_instances_in_the_environment_vpc(provisioned):
     assert any(g and g.startswith("igw-") for g in gateways)
 
 
+def _egress(group: dict) -> set[tuple]:
+    rules = set()
+    for perm in group["IpPermissionsEgress"]:
+        key = (perm["IpProtocol"], perm.get("FromPort"), perm.get("ToPort"))
+        rules |= {key + (r["CidrIp"],) for r in perm.get("IpRanges", [])}
+        rules |= {key + (p["GroupId"],) for p in perm.get("UserIdGroupPairs", [])}
+    return rules
+
+
+OUT = {("tcp", 80, 80, "0.0.0.0/0"), ("tcp", 443, 443, "0.0.0.0/0")}
+VPC_CIDR = "10.42.0.0/16"
+
+
+def test_ec2_root_volumes_are_encrypted_gp3(provisioned):
+    ec2 = provisioned["ec2"]
+    for instance in _instances(ec2):
+        root = [m for m in instance["BlockDeviceMappings"] if m["DeviceName"] == "/dev/xvda"]
+        assert root, f"{instance['InstanceId']} has no /dev/xvda mapping"
+        volume = ec2.describe_volumes(VolumeIds=[root[0]["Ebs"]["VolumeId"]])["Volumes"][0]
+        assert volume["Encrypted"] is True
+        assert volume["VolumeType"] == "gp3"
+
+
+def test_ec2_security_groups_limit_egress_to_what_each_tier_needs(provisioned):
+    groups = _security_groups(provisioned["ec2"])
+    assert _egress(groups["web"]) == OUT | {("tcp", APP_PORT, APP_PORT, VPC_CIDR)}
+    assert _egress(groups["app"]) == OUT | {("tcp", 5432, 5432, VPC_CIDR)}
+    assert _egress(groups["db"]) == OUT
+
+
+def _profile_policies(moto: Moto, role: str) -> tuple[list[str], dict[str, dict]]:  # noqa: F811
+    iam = moto.client("iam")
+    name = f"{PROJECT}-{ENVIRONMENT}-{role}"
+    managed = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]]
+    inline = {n: iam.get_role_policy(RoleName=name, PolicyName=n)["PolicyDocument"]
+              for n in iam.list_role_policies(RoleName=name)["PolicyNames"]}
+    return managed, inline
+
+
+def test_ec2_each_tier_runs_with_its_own_instance_profile(moto: Moto, provisioned):  # noqa: F811
+    for instance in _instances(provisioned["ec2"]):
+        role = _tags(instance)["Role"]
+        assert instance["IamInstanceProfile"]["Arn"].endswith(f"instance-profile/{PROJECT}-{ENVIRONMENT}-{role}")
+
+
+def test_ec2_instance_profiles_are_least_privilege(moto: Moto, provisioned):  # noqa: F811
+    ssm_core = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    managed, inline = _profile_policies(moto, "web")
+    assert (managed, inline) == ([ssm_core], {})
+    managed, inline = _profile_policies(moto, "db")
+    assert managed == [ssm_core] and list(inline) == ["backup-bucket"]
+    resources = {r for st in inline["backup-bucket"]["Statement"] for r in [st["Resource"]]}
+    assert resources == {f"arn:aws:s3:::{PROJECT}-{ENVIRONMENT}-backups",
+                         f"arn:aws:s3:::{PROJECT}-{ENVIRONMENT}-backups/*"}
+    managed, inline = _profile_policies(moto, "app")
+    assert managed == [ssm_core] and list(inline) == ["environment-parameters"]
+    statements = inline["environment-parameters"]["Statement"]
+    assert statements[0]["Resource"] == f"arn:aws:ssm:eu-west-1:*:parameter/{PROJECT}/{ENVIRONMENT}/*"
+    assert not any(a.startswith("s3:") for st in statements for a in [st["Action"]] if isinstance(a, str))
+    assert statements[1]["Condition"] == {"StringEquals": {"kms:ViaService": "ssm.eu-west-1.amazonaws.com"}}
+
+
+def test_ec2_staging_keeps_every_tier_in_the_public_subnet(provisioned):
+    for instance in _instances(provisioned["ec2"]):
+        assert instance.get("PublicIpAddress"), _tags(instance)["Role"]
+
+
 def test_ec2_web_security_group_opens_http_https_to_all_and_ssh_to_admin_only(provisioned):
     web = _security_groups(provisioned["ec2"])["web"]
     assert _ingress(web) == {("tcp", 80, 80, "0.0.0.0/0"), ("tcp", 443, 443, "0.0.0.0/0"),
@@ -152,7 +219,17 @@ def test_ec2_provision_refuses_to_run_without_an_admin_cidr(moto: Moto):  # noqa
     assert _recap(proc.stdout)["changed"] == 0
 
 
+@pytest.mark.parametrize("cidr", ["0.0.0.0/0", "10.0.0.0/8", "172.16.0.0/15", "300.1.2.3/32"])
+def test_ec2_provision_refuses_an_ssh_source_wider_than_a_slash_16(moto: Moto, cidr: str):  # noqa: F811
+    proc = _provision(moto, check=False, aws_admin_cidr=cidr)
+    assert proc.returncode != 0
+    assert f"aws_admin_cidr={cidr} is refused" in proc.stdout
+    assert "aws_ssh_enabled=false" in proc.stdout
+    assert _recap(proc.stdout)["changed"] == 0
+
+
 def test_ec2_teardown_removes_instances_groups_and_network(moto: Moto, provisioned):  # noqa: F811
+    iam = moto.client("iam")
     ec2 = provisioned["ec2"]
     vpc_id = ec2.describe_vpcs(Filters=_env_filters())["Vpcs"][0]["VpcId"]
     _playbook(moto, "playbooks/teardown.yml")
@@ -163,3 +240,7 @@ def test_ec2_teardown_removes_instances_groups_and_network(moto: Moto, provision
     assert ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])[
         "InternetGateways"] == []
     assert ec2.describe_vpcs(Filters=_env_filters())["Vpcs"] == []
+    names = {r["RoleName"] for r in iam.list_roles()["Roles"]}
+    assert not {f"{PROJECT}-{ENVIRONMENT}-{t}" for t in ("db", "app", "web")} & names
+    profiles = {p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]}
+    assert not {f"{PROJECT}-{ENVIRONMENT}-{t}" for t in ("db", "app", "web")} & profiles
