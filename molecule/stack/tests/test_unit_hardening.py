@@ -43,3 +43,14 @@ def test_the_sandboxed_firewall_still_loads_its_table(host, unit):
     assert host.run(f"systemctl is-active {unit}").stdout.strip() == "active"
     assert "table inet flaskstack" in host.check_output("nft list tables")
     assert host.run(f"systemctl reload {unit}").rc == 0
+
+
+def test_the_sandboxed_backup_job_leaves_the_live_server_serving(host):
+    """The backup runs as the postgres user: a sandbox option such as RemoveIPC=
+    would delete the live server's shared memory when the job ends, and the
+    next connection would fail."""
+    if host.backend.get_hostname() != "db1":
+        pytest.skip("the backup job runs on the DB host")
+    for _ in range(2):
+        host.check_output("systemctl start postgres-backup.service")
+    assert host.check_output("runuser -u postgres -- psql -Atc 'SELECT 1'") == "1"
