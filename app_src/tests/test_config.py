@@ -126,6 +126,18 @@ def test_defaults_match_the_documented_values() -> None:
     ) == (5, 10, 30.0, 0, 1048576, 6, 3600, "unknown", "INFO")
 
 
+@pytest.mark.parametrize("variable", ["SECRET_KEY", "JWT_SECRET_KEY"])
+def test_production_refuses_a_secret_under_256_bits_naming_it_and_the_fix(variable: str) -> None:
+    generated = secrets.token_urlsafe(32)  # what the error message tells you to run
+    assert len(generated) == 43
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(production(**{variable: generated[:42]}))
+    message = str(caught.value)
+    assert message.startswith(f"{variable}: is too short: use at least 43 random characters")
+    assert "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'" in message
+    assert getattr(Settings.from_env(production(**{variable: generated})), variable.lower())
+
+
 def test_production_hashes_passwords_with_scrypt() -> None:
     assert Settings.from_env(production()).password_hash_method == "scrypt"
 

@@ -21,7 +21,9 @@ APP_ENVS = ("production", "development", "testing")
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
-MIN_SECRET_LENGTH = 32
+# HS256 keys need >= 256 bits (RFC 7518 section 3.2): 43 urlsafe base64 characters.
+MIN_SECRET_LENGTH = 43
+SECRET_GENERATOR = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 MIN_SECRET_DISTINCT_CHARS = 10
 # Substrings that mark a value copied from an example rather than generated.
 SECRET_PLACEHOLDER_MARKERS = (
@@ -188,12 +190,20 @@ def _secret(env: _Env, name: str, production: bool) -> str:
 
 def _check_secret_strength(name: str, value: str) -> None:
     if len(value) < MIN_SECRET_LENGTH:
-        raise ConfigError(name, f"is too short: use at least {MIN_SECRET_LENGTH} random characters")
+        raise ConfigError(
+            name,
+            f"is too short: use at least {MIN_SECRET_LENGTH} random characters (256 bits), "
+            f"generate one with: {SECRET_GENERATOR}",
+        )
     lowered = value.lower()
     if any(marker in lowered for marker in SECRET_PLACEHOLDER_MARKERS):
-        raise ConfigError(name, "looks like a placeholder: generate a random value")
+        raise ConfigError(
+            name, f"looks like a placeholder: generate a random value with: {SECRET_GENERATOR}"
+        )
     if len(set(value)) < MIN_SECRET_DISTINCT_CHARS:
-        raise ConfigError(name, "is not random enough: generate a random value")
+        raise ConfigError(
+            name, f"is not random enough: generate a random value with: {SECRET_GENERATOR}"
+        )
 
 
 def _release_id(env: _Env) -> str:
