@@ -13,8 +13,9 @@ Signed-in users: with LOCUST_ACCOUNTS=<file> (a JSON list of {"email",
 "password", "token"}, e.g. written by bench/run.py) each user takes the next
 account of the file and starts with its token instead of registering, so a
 measurement shows the steady state of that many signed-in users rather than a
-sign-up storm (each sign-up or login costs one scrypt hash, ~0.1 s of CPU). The
-login task still runs at its weight.
+sign-up storm (each sign-up or login costs one Argon2id hash, ~45 ms of CPU). The
+login task still runs at its weight. Registration answers 202 whether or not the
+email already had an account, so only the login that follows tells.
 """
 
 from __future__ import annotations

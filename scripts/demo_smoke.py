@@ -38,7 +38,7 @@ def main(base: str) -> None:
     if health.get("db") != "ok":
         raise SystemExit(f"smoke: /healthz says db={health.get('db')!r}")
     email, password = f"smoke-{uuid.uuid4().hex[:8]}@example.com", uuid.uuid4().hex
-    expect("register", call(base, "POST", "/auth/register", {"email": email, "password": password})[0], 201)
+    expect("register", call(base, "POST", "/auth/register", {"email": email, "password": password})[0], 202)
     status, login, _ = call(base, "POST", "/auth/login", {"email": email, "password": password})
     expect("login", status, 200)
     status, book, _ = call(base, "POST", "/books/", {"title": "Smoke test"}, login["token"])

@@ -82,6 +82,7 @@ def test_testing_defaults_to_in_memory_sqlite() -> None:
         ("PROXY_FIX_X_FOR", "yes"),
         ("MAX_CONTENT_LENGTH", "1MB"),
         ("PASSWORD_MIN_LENGTH", "0"),
+        ("PASSWORD_MIN_LENGTH", "11"),
         ("JWT_EXPIRES_SECONDS", "1.5"),
         ("RELEASE_ID", "bad id"),
         ("DATABASE_URL", "not a url"),
@@ -123,12 +124,26 @@ def test_defaults_match_the_documented_values() -> None:
         settings.jwt_expires_seconds,
         settings.release_id,
         settings.log_level,
-    ) == (5, 10, 30.0, 0, 1048576, 6, 3600, "unknown", "INFO")
+    ) == (5, 10, 30.0, 0, 1048576, 12, 3600, "unknown", "INFO")
 
 
-def test_production_hashes_passwords_with_scrypt() -> None:
-    assert Settings.from_env(production()).password_hash_method == "scrypt"
+@pytest.mark.parametrize("app_env", ["production", "development"])
+def test_passwords_are_hashed_with_argon2id_at_owasp_cost(app_env: str) -> None:
+    params = Settings.from_env(production(APP_ENV=app_env)).argon2_params
+    assert (params.memory_cost_kib, params.time_cost, params.parallelism) == (19456, 2, 1)
 
 
-def test_development_hashes_passwords_with_scrypt() -> None:
-    assert Settings.from_env({"APP_ENV": "development"}).password_hash_method == "scrypt"
+def test_only_testing_uses_the_cheapest_argon2id_cost() -> None:
+    assert Settings.from_env({"APP_ENV": "testing"}).argon2_params.memory_cost_kib == 8
+
+
+@pytest.mark.parametrize("variable", ["SECRET_KEY", "JWT_SECRET_KEY"])
+def test_production_refuses_a_secret_under_256_bits_naming_it_and_the_fix(variable: str) -> None:
+    generated = secrets.token_urlsafe(32)  # what the error message tells you to run
+    assert len(generated) == 43
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(production(**{variable: generated[:42]}))
+    message = str(caught.value)
+    assert message.startswith(f"{variable}: is too short: use at least 43 random characters")
+    assert "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'" in message
+    assert getattr(Settings.from_env(production(**{variable: generated})), variable.lower())

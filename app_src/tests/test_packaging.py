@@ -80,6 +80,22 @@ def test_wsgi_start_with_a_weak_secret_names_the_variable() -> None:
     assert result.stderr.count("\n") == 1
 
 
+def test_wsgi_start_with_a_secret_under_256_bits_exits_naming_it_and_the_fix() -> None:
+    result = run_python(
+        "import bookshelf.wsgi",
+        APP_ENV="production",
+        DATABASE_URL="postgresql://u:p@127.0.0.1/db",
+        SECRET_KEY="Kq3v9ZpX2mWt7LrB4nYc8HdF6gJs1aEo5uTiQwRyUeP",  # 43 characters
+        JWT_SECRET_KEY="Kq3v9ZpX2mWt7LrB4nYc8HdF6gJs1aEo5uTiQwRyUe",  # 42 characters
+    )
+    assert result.returncode == 3
+    assert result.stderr.startswith(
+        "bookshelf: configuration error: JWT_SECRET_KEY: is too short: use at least 43"
+    )
+    assert "secrets.token_urlsafe(32)" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
 def test_migrations_live_inside_the_package_so_wheels_ship_them() -> None:
     assert (MIGRATIONS_DIR.parent / "__init__.py").is_file()
     for name in ("alembic.ini", "env.py", "script.py.mako", "versions/0001_initial_schema.py"):

@@ -9,8 +9,6 @@ from typing import ParamSpec, TypeVar
 from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import Conflict
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import AuthenticationRequired
 from .extensions import db
@@ -25,24 +23,46 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+# Every /auth response may carry a token or say something about an account:
+# no cache (browser, proxy or CDN) may keep it (OWASP ASVS V8.2.1).
+NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@bp.after_request
+def never_cache(response: Response) -> Response:
+    response.headers.update(NO_STORE_HEADERS)
+    return response
+
+
 @bp.post("/register")
 def register() -> tuple[Response, int]:
+    """Create the account unless the email is taken; the answer never says which.
+
+    A new and an already registered email get the same status and body, and
+    both pay for one password hash, so neither the answer nor its timing tells
+    a caller which addresses have accounts. Log in to find out whether the
+    password you chose is the account's.
+    """
     body = json_body()
     email = email_field(body, "email", EMAIL_MAX_LENGTH)
     password = password_field(body, "password", settings().password_min_length)
-    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("A user with this email already exists.")
-    user = User(
-        email=email,
-        password_hash=generate_password_hash(password, method=settings().password_hash_method),
-    )
-    db.session.add(user)
-    try:
-        db.session.commit()
-    except IntegrityError:  # lost a race with a concurrent registration
-        db.session.rollback()
-        raise Conflict("A user with this email already exists.") from None
-    return jsonify(user.to_dict()), 201
+    password_hash = app_state().passwords.hash(password)
+    if db.session.scalar(select(User.id).where(User.email == email)) is None:
+        db.session.add(User(email=email, password_hash=password_hash))
+        try:
+            db.session.commit()
+        except IntegrityError:  # lost a race with a concurrent registration
+            db.session.rollback()
+    return jsonify(registration_answer(email)), 202
+
+
+def registration_answer(email: str) -> dict[str, str]:
+    """The body of every accepted registration, new email or not."""
+    return {
+        "status": "accepted",
+        "email": email,
+        "message": "Unless this email already had an account, it has one now: log in with it.",
+    }
 
 
 @bp.post("/login")
@@ -50,10 +70,14 @@ def login() -> Response:
     body = json_body()
     email = email_field(body, "email", EMAIL_MAX_LENGTH)
     password = password_field(body, "password", 1)
+    passwords = app_state().passwords
     user = db.session.scalar(select(User).where(User.email == email))
-    stored_hash = user.password_hash if user else app_state().dummy_password_hash
-    if not check_password_hash(stored_hash, password) or user is None:
+    checked = passwords.verify(user.password_hash if user else passwords.dummy_hash, password)
+    if user is None or not checked.ok:
         raise AuthenticationRequired("Wrong email or password.")
+    if checked.new_hash is not None:  # an older scheme or cost: upgrade it now
+        user.password_hash = checked.new_hash
+        db.session.commit()
     token = issue_token(user.id, settings().jwt_secret_key, settings().jwt_expires_seconds)
     return jsonify(
         {"token": token, "token_type": "Bearer", "expires_in": settings().jwt_expires_seconds}

@@ -8,11 +8,10 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from .extensions import db
 from .models import Book, User
-from .state import settings
+from .state import app_state
 
 DEMO_EMAIL = "demo@bookshelf.test"
 DEMO_TITLES = (
@@ -31,9 +30,7 @@ def _demo_user(password: str | None) -> tuple[User, bool]:
     # Without --password the demo user gets a random one nobody knows.
     user = User(
         email=DEMO_EMAIL,
-        password_hash=generate_password_hash(
-            password or secrets.token_urlsafe(32), method=settings().password_hash_method
-        ),
+        password_hash=app_state().passwords.hash(password or secrets.token_urlsafe(32)),
     )
     db.session.add(user)
     db.session.flush()

@@ -17,11 +17,17 @@ from typing import TypeVar
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from .passwords import OWASP_ARGON2ID, TESTING_ARGON2ID, Argon2Params
+
 APP_ENVS = ("production", "development", "testing")
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
-MIN_SECRET_LENGTH = 32
+# HS256 keys need >= 256 bits (RFC 7518 section 3.2): 43 urlsafe base64 characters.
+MIN_SECRET_LENGTH = 43
+SECRET_GENERATOR = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+# NIST SP 800-63B / OWASP ASVS V2.1.1: at least 12 characters; may be raised, not lowered.
+PASSWORD_MIN_LENGTH = 12
 MIN_SECRET_DISTINCT_CHARS = 10
 # Substrings that mark a value copied from an example rather than generated.
 SECRET_PLACEHOLDER_MARKERS = (
@@ -38,9 +44,6 @@ SECRET_PLACEHOLDER_MARKERS = (
     "insecure",
 )
 RELEASE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+@-]{0,127}$")
-# Cost of werkzeug's hash in tests only; every other environment uses scrypt.
-TESTING_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
-PRODUCTION_PASSWORD_HASH_METHOD = "scrypt"
 
 T = TypeVar("T", int, float)
 
@@ -78,10 +81,9 @@ class Settings:
         return self.app_env == "production"
 
     @property
-    def password_hash_method(self) -> str:
-        if self.app_env == "testing":
-            return TESTING_PASSWORD_HASH_METHOD
-        return PRODUCTION_PASSWORD_HASH_METHOD
+    def argon2_params(self) -> Argon2Params:
+        """OWASP's Argon2id cost everywhere but APP_ENV=testing (the minimum, for speed)."""
+        return TESTING_ARGON2ID if self.app_env == "testing" else OWASP_ARGON2ID
 
     @property
     def database_backend(self) -> str:
@@ -115,7 +117,12 @@ class Settings:
             max_content_length=env.number(
                 "MAX_CONTENT_LENGTH", int, default=1024 * 1024, minimum=1024
             ),
-            password_min_length=env.number("PASSWORD_MIN_LENGTH", int, default=6, minimum=1),
+            password_min_length=env.number(
+                "PASSWORD_MIN_LENGTH",
+                int,
+                default=PASSWORD_MIN_LENGTH,
+                minimum=PASSWORD_MIN_LENGTH,
+            ),
             jwt_expires_seconds=env.number("JWT_EXPIRES_SECONDS", int, default=3600, minimum=1),
         )
 
@@ -188,12 +195,20 @@ def _secret(env: _Env, name: str, production: bool) -> str:
 
 def _check_secret_strength(name: str, value: str) -> None:
     if len(value) < MIN_SECRET_LENGTH:
-        raise ConfigError(name, f"is too short: use at least {MIN_SECRET_LENGTH} random characters")
+        raise ConfigError(
+            name,
+            f"is too short: use at least {MIN_SECRET_LENGTH} random characters (256 bits), "
+            f"generate one with: {SECRET_GENERATOR}",
+        )
     lowered = value.lower()
     if any(marker in lowered for marker in SECRET_PLACEHOLDER_MARKERS):
-        raise ConfigError(name, "looks like a placeholder: generate a random value")
+        raise ConfigError(
+            name, f"looks like a placeholder: generate a random value with: {SECRET_GENERATOR}"
+        )
     if len(set(value)) < MIN_SECRET_DISTINCT_CHARS:
-        raise ConfigError(name, "is not random enough: generate a random value")
+        raise ConfigError(
+            name, f"is not random enough: generate a random value with: {SECRET_GENERATOR}"
+        )
 
 
 def _release_id(env: _Env) -> str:

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.security import generate_password_hash
 
 from . import auth, books, health
 from .cli import register_cli
@@ -18,6 +17,7 @@ from .config import Settings
 from .errors import register_error_handlers
 from .extensions import db, migrate
 from .logs import configure_logging
+from .passwords import PasswordHasher
 from .request_hooks import register_request_hooks
 from .state import EXTENSION_KEY, AppState
 
@@ -70,9 +70,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = AppState(
         settings=settings,
         hostname=socket.gethostname(),
-        dummy_password_hash=generate_password_hash(
-            "not-a-real-password", method=settings.password_hash_method
-        ),
+        passwords=PasswordHasher(settings.argon2_params),
     )
 
     register_request_hooks(app)

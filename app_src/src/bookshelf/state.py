@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from .config import Settings
+from .passwords import PasswordHasher
 
 EXTENSION_KEY = "bookshelf"
 
@@ -15,9 +16,7 @@ EXTENSION_KEY = "bookshelf"
 class AppState:
     settings: Settings
     hostname: str
-    # Hash checked when a login names an unknown user, so that a miss costs as
-    # much time as a hit and response times do not reveal which emails exist.
-    dummy_password_hash: str
+    passwords: PasswordHasher
 
 
 def app_state() -> AppState:

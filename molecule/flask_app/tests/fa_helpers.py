@@ -20,7 +20,7 @@ ROOT = f"/srv/{APP}"
 SOCKET = f"/run/{APP}/gunicorn.sock"
 ENV_FILE = f"/etc/{APP}/{APP}.env"
 RUNTIME_PASSWORD = "molecule-runtime-pw"
-SECRETS = ("molecule-secret-key-0123456789-abcdefghij-XYZ", "molecule-jwt-key-0123456789-abcdefghij-XYZ",
+SECRETS = ("molecule-secret-key-0123456789-abcdefghij-XYZ", "molecule-jwt-key-0123456789-abcdefghij-XYZ-256bit",
            RUNTIME_PASSWORD, "molecule-owner-pw")
 LOAD_UNIT = "flask-app-load"
 

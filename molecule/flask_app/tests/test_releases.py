@@ -54,7 +54,7 @@ def broken(hosts, second, tmp_path_factory):
         "flask_app_secret_env": {
             "DATABASE_URL": "postgresql://bookshelf_app:wrong-password@127.0.0.1:5432/bookshelf",
             "SECRET_KEY": "molecule-secret-key-0123456789-abcdefghij-XYZ",
-            "JWT_SECRET_KEY": "molecule-jwt-key-0123456789-abcdefghij-XYZ",
+            "JWT_SECRET_KEY": "molecule-jwt-key-0123456789-abcdefghij-XYZ-256bit",
         },
     }))
     run = run_side_playbook("-e", f"@{extra}")

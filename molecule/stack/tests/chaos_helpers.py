@@ -121,7 +121,7 @@ def api(method: str, path: str, body: dict | None = None, token: str | None = No
 
 def new_token() -> str:
     email, password = f"chaos-{uuid.uuid4().hex[:8]}@example.com", uuid.uuid4().hex
-    assert api("POST", "/auth/register", {"email": email, "password": password})[0] == 201
+    assert api("POST", "/auth/register", {"email": email, "password": password})[0] == 202
     status, body, _ = api("POST", "/auth/login", {"email": email, "password": password})
     assert status == 200, status
     return body["token"]
