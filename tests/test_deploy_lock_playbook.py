@@ -125,3 +125,12 @@ def test_a_run_whose_lock_was_broken_stops_before_its_next_batch(lab):
     assert "Lost the deploy lock:" in out
     assert list((tmp_path / "state").glob("batch-*")) == []
 
+
+def test_the_present_and_absent_filters_resolve_by_fqcn(tmp_path, ansible_env):
+    users = [{"name": "app"}, {"name": "old", "state": "absent"}, {"name": "ro", "state": "present"}]
+    out = run([os.path.join(BIN, "ansible"), "localhost", "-m", "ansible.builtin.debug", "-a",
+               "msg={{ users | flaskstack.deploy.present | map(attribute='name') | join(',') }}"
+               "/{{ users | flaskstack.deploy.absent | map(attribute='name') | join(',') }}",
+               "-e", json.dumps({"users": users}), "-e", f"ansible_python_interpreter={sys.executable}"],
+              env=ansible_env).stdout
+    assert '"msg": "app,ro/old"' in out
