@@ -1,0 +1,1 @@
+"""Jobs: a web endpoint enqueues, the RQ worker (Procfile worker:) runs them."""
