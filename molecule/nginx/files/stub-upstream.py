@@ -2,8 +2,9 @@
 """Tiny stand-in for one gunicorn instance: says which instance answered.
 
 Usage: stub-upstream.py PORT (binds 127.0.0.1:PORT). Every path answers 200
-with the instance name in the body and the X-Upstream header; request bodies
-are read and discarded; the request id nginx passed is echoed back.
+with the instance name in the body and the X-Upstream header, plus the app's
+identity headers (X-Served-By, X-Release-Id) for nginx to hide or pass; request
+bodies are read and discarded; the request id nginx passed is echoed back.
 """
 
 import sys
@@ -25,6 +26,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Upstream", NAME)
+        self.send_header("X-Served-By", NAME)
+        self.send_header("X-Release-Id", "stub-release")
         self.send_header("X-Seen-Request-Id", self.headers.get("X-Request-ID", ""))
         self.send_header("X-Seen-Forwarded-Proto", self.headers.get("X-Forwarded-Proto", ""))
         self.send_header("X-Seen-Forwarded-For", self.headers.get("X-Forwarded-For", ""))
