@@ -19,6 +19,9 @@ PROJECT = "flaskstack"
 ADMIN_CIDR = "198.51.100.0/24"
 KEY_NAME = "flaskstack-test"
 APP_PORT = 8000
+REDIS_PORT = 6379
+# One of each tier, two app hosts, and Redis turned on (its default count is 0).
+COUNTS = {"db": 1, "app": 2, "web": 1, "redis": 1}
 RECAP = re.compile(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
@@ -30,7 +33,8 @@ def _playbook(moto: Moto, playbook: str, check: bool = True, **extra: Any):  # n
 
 
 def _provision(moto: Moto, check: bool = True, **extra: Any):  # noqa: F811
-    params = {"aws_admin_cidr": ADMIN_CIDR, "aws_key_name": KEY_NAME, "aws_ami_id": AMI, **extra}
+    params = {"aws_admin_cidr": ADMIN_CIDR, "aws_key_name": KEY_NAME, "aws_ami_id": AMI,
+              "aws_instance_counts": COUNTS, **extra}
     return _playbook(moto, "playbooks/provision.yml", check=check, **params)
 
 
@@ -87,7 +91,7 @@ def test_ec2_provision_first_run_changes_and_second_run_changes_nothing(provisio
 
 def test_ec2_provision_runs_the_requested_instances_per_role(provisioned):
     roles = sorted(_tags(i)["Role"] for i in _instances(provisioned["ec2"]))
-    assert roles == ["app", "app", "db", "web"]
+    assert roles == ["app", "app", "db", "redis", "web"]
 
 
 def test_ec2_provision_tags_every_instance_with_project_environment_role(provisioned):
@@ -144,7 +148,7 @@ def test_ec2_root_volumes_are_encrypted_gp3(provisioned):
 def test_ec2_security_groups_limit_egress_to_what_each_tier_needs(provisioned):
     groups = _security_groups(provisioned["ec2"])
     assert _egress(groups["web"]) == OUT | {("tcp", APP_PORT, APP_PORT, VPC_CIDR)}
-    assert _egress(groups["app"]) == OUT | {("tcp", 5432, 5432, VPC_CIDR)}
+    assert _egress(groups["app"]) == OUT | {("tcp", 5432, 5432, VPC_CIDR), ("tcp", 6379, 6379, VPC_CIDR)}
     assert _egress(groups["db"]) == OUT
 
 
@@ -201,6 +205,12 @@ def test_ec2_db_security_group_opens_postgres_to_the_app_group_only(provisioned)
     groups = _security_groups(provisioned["ec2"])
     assert _ingress(groups["db"]) == {("tcp", 5432, 5432, groups["app"]["GroupId"]),
                                       ("tcp", 22, 22, ADMIN_CIDR)}
+
+
+def test_ec2_redis_security_group_opens_redis_to_the_app_group_only(provisioned):
+    groups = _security_groups(provisioned["ec2"])
+    assert _ingress(groups["redis"]) == {("tcp", REDIS_PORT, REDIS_PORT, groups["app"]["GroupId"]),
+                                         ("tcp", 22, 22, ADMIN_CIDR)}
 
 
 def test_ec2_provisioned_instances_land_in_the_inventory_role_groups(moto: Moto, provisioned):  # noqa: F811

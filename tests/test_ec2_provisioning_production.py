@@ -79,7 +79,7 @@ def test_production_private_subnet_reaches_out_through_a_nat_gateway_and_s3_thro
 def test_production_without_ssh_opens_no_port_22(production):
     groups = production["ec2"].describe_security_groups(
         Filters=[{"Name": "tag:Environment", "Values": ["production"]}])["SecurityGroups"]
-    assert len(groups) == 3
+    assert len(groups) == 4  # web, app, db, redis
     for group in groups:
         assert all(p.get("FromPort") != 22 for p in group["IpPermissions"]), group["GroupName"]
 
