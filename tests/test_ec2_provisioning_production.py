@@ -17,7 +17,8 @@ KEY_NAME = "flaskstack-prod"
 def _provision(moto: Moto, **extra: Any):  # noqa: F811
     extra_vars = {"aws_environment": "production", "aws_region": moto.env["AWS_REGION"],
                   "aws_endpoint_url": moto.url, "aws_key_name": KEY_NAME, "aws_ami_id": AMI,
-                  "aws_ssh_enabled": False, **extra}
+                  "aws_ssh_enabled": False, "aws_instance_counts": {"db": 1, "app": 2, "web": 1, "redis": 1},
+                  **extra}
     return moto.run(["ansible-playbook", "-i", "localhost,", "playbooks/provision.yml", "-e", json.dumps(extra_vars)],
                     timeout=900)
 
@@ -50,11 +51,13 @@ def test_production_provision_is_idempotent(production):
     assert "changed=0" in production["second"].split("PLAY RECAP")[1], f"changed on the second run: {changed}"
 
 
-def test_production_db_and_app_hosts_have_no_public_ip_and_sit_in_the_private_subnet(production):
+def test_production_db_app_and_redis_hosts_have_no_public_ip_and_sit_in_the_private_subnet(production):
+    roles = sorted(_tags(i)["Role"] for i in production["instances"])
+    assert roles == ["app", "app", "db", "redis", "web"]
     for instance in production["instances"]:
         role = _tags(instance)["Role"]
         subnet = production["subnets"][instance["SubnetId"]]
-        if role in ("db", "app"):
+        if role in ("db", "app", "redis"):
             assert not instance.get("PublicIpAddress"), role
             assert subnet == "flaskstack-production-private", role
         else:
