@@ -54,7 +54,7 @@ def test_validator_never_writes_into_the_tls_directory(host):
 
 def test_nginx_has_a_restart_on_failure_drop_in(host):
     assert host.check_output("systemctl show nginx.service -p Restart --value") == "on-failure"
-    assert host.check_output("systemctl show nginx.service -p RestartUSec --value") == "1s"
+    assert host.check_output("systemctl show nginx.service -p RestartUSec --value") == "200ms"
 
 
 def test_nginx_serves_again_within_5_s_after_kill_9_of_its_master(host):
