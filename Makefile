@@ -5,7 +5,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export MOLECULE_GLOB := molecule/*/molecule.yml
 
-.PHONY: help setup lint build test test-python molecule molecule-all demo demo-down bench lock
+.PHONY: help setup lint build test test-python molecule molecule-all demo demo-down bench lock scan
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ demo: setup ## the whole stack on a local 4-container lab at http://127.0.0.1:80
 demo-down: ## remove the lab containers and network
 	@scripts/lab-secrets.sh >/dev/null
 	ANSIBLE_VAULT_PASSWORD_FILE=inventories/lab/.vault_pass ansible-playbook flaskstack.deploy.lab -i inventories/lab -e lab_state=absent
+
+scan: ## third-party scanners against the running lab (make demo first): testssl.sh, lynis per host, unit exposure
+	@scripts/scan.sh
 
 lock: ## regenerate constraints-dev.txt from requirements-dev.txt
 	@scripts/lock.sh
