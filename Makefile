@@ -24,7 +24,7 @@ build: ## build the collection tarball into .cache/dist
 
 test-python: setup ## the reference app's tests (real PostgreSQL) and the collection's pytest suite
 	cd app_src && $(VENV)/bin/python -m pytest
-	$(VENV)/bin/python -m pytest tests
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile tests
 
 molecule: setup ## one scenario, full `molecule test`: make molecule s=NAME
 	@test -n "$(s)" || { echo "usage: make molecule s=NAME (one of: $$(ls molecule | grep -v -e shared -e conftest))"; exit 2; }

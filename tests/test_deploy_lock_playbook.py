@@ -128,7 +128,7 @@ def test_a_run_whose_lock_was_broken_stops_before_its_next_batch(lab):
 
 def test_the_present_and_absent_filters_resolve_by_fqcn(tmp_path, ansible_env):
     users = [{"name": "app"}, {"name": "old", "state": "absent"}, {"name": "ro", "state": "present"}]
-    out = run([os.path.join(BIN, "ansible"), "localhost", "-m", "ansible.builtin.debug", "-a",
+    out = run([os.path.join(BIN, "ansible"), "localhost", "-i", "localhost,", "-c", "local", "-m", "ansible.builtin.debug", "-a",
                "msg={{ users | flaskstack.deploy.present | map(attribute='name') | join(',') }}"
                "/{{ users | flaskstack.deploy.absent | map(attribute='name') | join(',') }}",
                "-e", json.dumps({"users": users}), "-e", f"ansible_python_interpreter={sys.executable}"],
