@@ -1,7 +1,8 @@
 """playbooks/patch.yml under bounded load: the app and web hosts are upgraded one at a
 time (security archive from the os_updates role), app1 is rebooted because it asks for
-it, and no request fails. The DB host is left out (it is patched only in a window,
-with -e patch_db=true and the maintenance page)."""
+it, and no request fails. Then the DB host, which is patched only in an announced
+window (-e patch_db=true): it asks for a reboot too, and clients see either the
+service or nginx's maintenance page, never an error answer."""
 
 from __future__ import annotations
 
@@ -77,4 +78,57 @@ def test_hosts_that_did_not_ask_were_not_rebooted_and_the_db_was_left_alone(patc
 
 
 def test_patch_releases_the_deploy_lock(patched):
+    assert sh("db1", f"test -e {LOCK_FILE}", check=False).returncode == 1
+
+
+def _classified_load(stop, max_seconds: float, pause: float = 0.2) -> dict[str, int]:
+    """GET /healthz until `stop` (or `max_seconds`): 'ok' (200), 'maintenance' (nginx's own
+    503 page: HTML), or 'failed' (no answer, a 502/504, or a 5xx from the app itself)."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    counts = {"ok": 0, "maintenance": 0, "failed": 0}
+    started = time.monotonic()
+    while not stop.is_set() and time.monotonic() - started < max_seconds:
+        try:
+            with urllib.request.urlopen(LOAD_URL, timeout=10) as resp:
+                resp.read()
+                counts["ok" if resp.status == 200 else "failed"] += 1
+        except urllib.error.HTTPError as err:
+            page = err.headers.get("Content-Type", "").startswith("text/html")
+            counts["maintenance" if err.code == 503 and page else "failed"] += 1
+        except OSError:
+            counts["failed"] += 1
+        stop.wait(pause)
+    return counts
+
+
+@pytest.fixture(scope="module")
+def patched_db(patched):
+    sh("db1", "echo '*** System restart required ***' > /var/run/reboot-required")
+    before = _boot("db1")
+    run = Background("patch.yml", "-e", "patch_db=true", "-e", "patch_hosts=db1", timeout=MAX_SECONDS)
+    run.start()
+    counts = _classified_load(run.done, MAX_SECONDS)
+    return {"run": run.wait(), "counts": counts, "boot": before}
+
+
+def test_the_db_host_is_patched_in_a_maintenance_window_without_an_error_answer(patched_db, molecule_host):
+    run, counts = patched_db["run"], patched_db["counts"]
+    print(counts, _report(run))
+    assert run.returncode == 0, tail(run)
+    # Clients see either the service or nginx's announced maintenance page, never a 502/504 or a broken app.
+    assert counts["failed"] == 0, counts
+    assert counts["maintenance"] > 0 and counts["ok"] > 0, counts
+    assert _report(run).get("db1", "").endswith("rebooted"), tail(run)
+    assert _boot("db1") != patched_db["boot"]
+
+
+def test_after_the_db_window_the_stack_serves_and_maintenance_is_off(patched_db):
+    from chaos_helpers import api
+
+    assert sh("web1", "test -e /etc/nginx/maintenance.on", check=False).returncode == 1
+    assert api("GET", "/healthz")[0] == 200
+    assert set(APP_HOSTS) <= set(releases_served())
     assert sh("db1", f"test -e {LOCK_FILE}", check=False).returncode == 1
