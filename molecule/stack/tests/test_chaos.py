@@ -231,7 +231,11 @@ def test_backup_drop_table_restore_gives_identical_data(wait_until):
 
 
 def test_restore_of_a_truncated_dump_fails_and_the_live_data_keeps_serving(wait_until):
-    # The trap: a dump cut to two thirds still passes pg_restore --list.
+    # The trap: a dump cut to two thirds still passes pg_restore --list, as long as
+    # the data outweighs the table of contents (as in production): add 20,000 books first.
+    token = new_token()
+    psql("INSERT INTO books (title, owner_id, created_at, updated_at) SELECT 'bulk-' || g || '-' || md5(g::text), "
+         "(SELECT max(id) FROM users), now(), now() FROM generate_series(1, 20000) g")
     backup = run_playbook("backup.yml")
     assert backup.returncode == 0, tail(backup)
     dump = dump_path(backup.stdout)
@@ -239,7 +243,6 @@ def test_restore_of_a_truncated_dump_fails_and_the_live_data_keeps_serving(wait_
     size = int(sh("db1", f"stat -c %s {dump}").stdout)
     sh("db1", f"head -c {size * 2 // 3} {dump} > {truncated} && chown postgres: {truncated} && chmod 600 {truncated}")
     sh("db1", f"runuser -u postgres -- pg_restore --list {truncated} > /dev/null")
-    token = new_token()
     before = table_fingerprints()
     try:
         restored = run_playbook("restore.yml", "-e", f"backup={truncated}")
@@ -256,3 +259,4 @@ def test_restore_of_a_truncated_dump_fails_and_the_live_data_keeps_serving(wait_
     assert sh("web1", "test -e /etc/nginx/maintenance.on", check=False).returncode == 1
     assert psql("SELECT count(*) FROM pg_database WHERE datname LIKE 'bookshelf\\_restore\\_%'", "postgres") == "0"
     assert not _locked()
+    psql("DELETE FROM books WHERE title LIKE 'bulk-%'")
