@@ -43,13 +43,13 @@ def test_dump_is_read_by_pg_restore_list(host, dump):
 
 
 def test_restore_into_a_scratch_database_keeps_the_row_count(host, dump):
-    host.check_output(f"/usr/local/sbin/postgres-restore --force --owner bookshelf_owner {dump} {SCRATCH_DB}")
+    host.check_output(f"/usr/local/sbin/postgres-restore --owner bookshelf_owner {dump} {SCRATCH_DB}")
     source = psql_admin(host, "SELECT count(*) FROM backup_seed", dbname="bookshelf")
     restored = psql_admin(host, "SELECT count(*) FROM backup_seed", dbname=SCRATCH_DB)
     assert source == restored == str(SEED_ROWS)
 
 
-def test_restore_refuses_to_replace_an_existing_database_without_force(host, dump):
+def test_restore_refuses_to_replace_an_existing_database(host, dump):
     result = host.run(f"/usr/local/sbin/postgres-restore {dump} bookshelf")
     assert result.rc != 0 and "exists" in result.stderr
 

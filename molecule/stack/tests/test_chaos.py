@@ -223,3 +223,40 @@ def test_backup_drop_table_restore_gives_identical_data(wait_until):
     assert table_fingerprints() == before
     wait_until(lambda: api("GET", "/healthz")[0] == 200, timeout=30, what="app healthy after the restore")
     assert sh("web1", "test -e /etc/nginx/maintenance.on", check=False).returncode == 1
+    # The database it replaced is kept (without the books table) until an operator drops it.
+    kept = psql("SELECT datname FROM pg_database WHERE datname LIKE 'bookshelf\\_before\\_restore\\_%' "
+                "ORDER BY 1 DESC LIMIT 1", "postgres")
+    assert kept, "no bookshelf_before_restore_* database was kept"
+    assert "books" not in table_fingerprints(kept)
+
+
+def test_restore_of_a_truncated_dump_fails_and_the_live_data_keeps_serving(wait_until):
+    # The trap: a dump cut to two thirds still passes pg_restore --list, as long as
+    # the data outweighs the table of contents (as in production): add 20,000 books first.
+    token = new_token()
+    psql("INSERT INTO books (title, owner_id, created_at, updated_at) SELECT 'bulk-' || g || '-' || md5(g::text), "
+         "(SELECT max(id) FROM users), now(), now() FROM generate_series(1, 20000) g")
+    backup = run_playbook("backup.yml")
+    assert backup.returncode == 0, tail(backup)
+    dump = dump_path(backup.stdout)
+    truncated = "/var/backups/postgresql/truncated-for-test.dump"  # outside <dir>/<db>/: never a "newest dump"
+    size = int(sh("db1", f"stat -c %s {dump}").stdout)
+    sh("db1", f"head -c {size * 2 // 3} {dump} > {truncated} && chown postgres: {truncated} && chmod 600 {truncated}")
+    sh("db1", f"runuser -u postgres -- pg_restore --list {truncated} > /dev/null")
+    before = table_fingerprints()
+    try:
+        restored = run_playbook("restore.yml", "-e", f"backup={truncated}")
+    finally:
+        sh("db1", f"rm -f {truncated}")
+    output = restored.stdout + restored.stderr
+    print(f"{truncated}: {size * 2 // 3} of {size} bytes")
+    assert restored.returncode != 0, tail(restored)
+    assert f"restore of {truncated} FAILED" in output, tail(restored)
+    assert "could not be restored" in output and "was not changed" in output, tail(restored)
+    assert table_fingerprints() == before
+    assert api("GET", "/healthz")[0] == 200
+    assert api("GET", "/books/", token=token)[0] == 200
+    assert sh("web1", "test -e /etc/nginx/maintenance.on", check=False).returncode == 1
+    assert psql("SELECT count(*) FROM pg_database WHERE datname LIKE 'bookshelf\\_restore\\_%'", "postgres") == "0"
+    assert not _locked()
+    psql("DELETE FROM books WHERE title LIKE 'bulk-%'")
