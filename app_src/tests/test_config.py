@@ -153,9 +153,16 @@ def test_production_refuses_a_secret_under_256_bits_naming_it_and_the_fix(variab
 def test_the_stacks_plain_database_url_keeps_its_password_and_tls_parameters() -> None:
     # What the stack writes by default (group_vars/role_app.yml): the plain scheme, a
     # percent-encoded password and verify-full TLS against the shipped CA.
-    raw = ("postgresql://bookshelf_app:a%2Fp%3Ap%40w@10.0.0.5:5432/bookshelf"
-           "?sslmode=verify-full&sslrootcert=/etc/bookshelf/db-ca.crt")
+    raw = (
+        "postgresql://bookshelf_app:a%2Fp%3Ap%40w@10.0.0.5:5432/bookshelf"
+        "?sslmode=verify-full&sslrootcert=/etc/bookshelf/db-ca.crt"
+    )
     url = make_url(Settings.from_env(production(DATABASE_URL=raw)).database_url)
     assert url.drivername == "postgresql+psycopg"
-    assert (url.password, url.host, url.port, url.database) == ("a/p:p@w", "10.0.0.5", 5432, "bookshelf")
+    assert (url.password, url.host, url.port, url.database) == (
+        "a/p:p@w",
+        "10.0.0.5",
+        5432,
+        "bookshelf",
+    )
     assert dict(url.query) == {"sslmode": "verify-full", "sslrootcert": "/etc/bookshelf/db-ca.crt"}

@@ -54,8 +54,14 @@ def test_downgrade_to_base_removes_the_schema(pg_database_url: str) -> None:
     assert tables == {"alembic_version"}
 
 
-def test_flask_db_upgrade_command_migrates_an_empty_database(fresh_pg_database: str) -> None:
-    env = {**os.environ, **TEST_ENV, "DATABASE_URL": fresh_pg_database, "LOG_LEVEL": "INFO"}
+# The stack's release command gets the plain postgresql:// scheme (Heroku's); an
+# app configured by hand may pass the driver scheme. Both migrate.
+@pytest.mark.parametrize("scheme", ["postgresql", "postgresql+psycopg"])
+def test_flask_db_upgrade_command_migrates_an_empty_database(
+    fresh_pg_database: str, scheme: str
+) -> None:
+    url = make_url(fresh_pg_database).set(drivername=scheme).render_as_string(hide_password=False)
+    env = {**os.environ, **TEST_ENV, "DATABASE_URL": url, "LOG_LEVEL": "INFO"}
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "bookshelf.wsgi", "db", "upgrade"],
         env=env,
