@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -36,3 +37,19 @@ def run(args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT,
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def show(inventory: Path, ansible_env: dict[str, str], host: str, expression: str):
+    """The value of a Jinja `expression` for `host` of `inventory`, as Ansible resolves it
+    (group_vars included), read from a one-task debug play in the inventory's directory."""
+    import yaml
+
+    play = [{"hosts": host, "gather_facts": False, "tasks": [
+        {"ansible.builtin.debug": {"msg": "{{ " + expression + " }}"}}]}]
+    playbook = inventory.parent / "show.yml"
+    playbook.write_text(yaml.safe_dump(play))
+    env = dict(ansible_env, ANSIBLE_STDOUT_CALLBACK="json")
+    proc = run(["ansible-playbook", "-i", str(inventory), str(playbook)], env=env)
+    # ansible.cfg's profile_tasks callback prints a timestamp line before the JSON.
+    document, _ = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("\n{") + 1:])
+    return document["plays"][0]["tasks"][0]["hosts"][host]["msg"]

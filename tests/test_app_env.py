@@ -8,13 +8,12 @@ write into the app's env file.
 
 from __future__ import annotations
 
-import json
 import secrets
 
 import pytest
 import yaml
 
-from conftest import ROOT, run
+from conftest import ROOT, show
 
 DB_APP_PASSWORD = "a/p:p@w#rd?" + secrets.token_urlsafe(12)
 STACK_SECRETS = {"vault_db_owner_password": "o" * 24, "vault_db_app_password": DB_APP_PASSWORD,
@@ -37,14 +36,7 @@ def _inventory(tmp_path, settings: dict, reference_app: bool = False):
 
 
 def _show(tmp_path, ansible_env, expression: str = ENV_EXPRESSION, host: str = "app1"):
-    play = [{"hosts": host, "gather_facts": False, "tasks": [
-        {"ansible.builtin.debug": {"msg": "{{ " + expression + " }}"}}]}]
-    (tmp_path / "show.yml").write_text(yaml.safe_dump(play))
-    env = dict(ansible_env, ANSIBLE_STDOUT_CALLBACK="json")
-    proc = run(["ansible-playbook", "-i", str(tmp_path / "hosts.yml"), str(tmp_path / "show.yml")], env=env)
-    # ansible.cfg's profile_tasks callback prints a timestamp line before the JSON.
-    document, _ = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("\n{") + 1:])
-    return document["plays"][0]["tasks"][0]["hosts"][host]["msg"]
+    return show(tmp_path / "hosts.yml", ansible_env, host, expression)
 
 
 def test_database_urls_use_the_plain_postgresql_scheme_by_default(tmp_path, ansible_env):

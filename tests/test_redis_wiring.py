@@ -7,12 +7,11 @@ hosts only; without one nothing of that appears.
 
 from __future__ import annotations
 
-import json
 
 import pytest
 import yaml
 
-from conftest import ROOT, run
+from conftest import ROOT, show
 
 PASSWORD = "w/ir:ing@Secret-0123456789"
 SECRETS = {"vault_db_owner_password": "o" * 20, "vault_db_app_password": "a" * 20,
@@ -38,15 +37,7 @@ def _inventory(tmp_path, with_redis: bool):
 
 
 def _show(tmp_path, ansible_env, host: str, expression: str):
-    play = [{"hosts": host, "gather_facts": False, "tasks": [
-        {"ansible.builtin.debug": {"msg": "{{ " + expression + " }}"}}]}]
-    (tmp_path / "show.yml").write_text(yaml.safe_dump(play))
-    env = dict(ansible_env, ANSIBLE_STDOUT_CALLBACK="json")
-    proc = run(["ansible-playbook", "-i", str(tmp_path / "hosts.yml"), str(tmp_path / "show.yml")], env=env)
-    # ansible.cfg's profile_tasks callback prints a timestamp line before the JSON.
-    document, _ = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("\n{") + 1:])
-    result = document["plays"][0]["tasks"][0]["hosts"][host]
-    return result["msg"]
+    return show(tmp_path / "hosts.yml", ansible_env, host, expression)
 
 
 @pytest.mark.parametrize("with_redis", [True, False], ids=["with-role_redis", "without-role_redis"])
