@@ -56,7 +56,9 @@ def test_patch_under_load_drops_no_request(patched):
 
 def _report(run) -> dict[str, str]:
     """The playbook's last report, host -> what it got (whitespace folded: the callback wraps)."""
-    text = " ".join(run.stdout[run.stdout.rfind("What each host got"):].split())
+    # From the task's own output, not from profile_tasks' timing list at the end, which names it again.
+    start = run.stdout.find("TASK [What each host got]")
+    text = " ".join(run.stdout[start:run.stdout.find("TASK [", start + 1)].split()) if start >= 0 else ""
     return dict(re.findall(r"\b(app\d|web\d|db\d): ([^;]*);", text))
 
 
