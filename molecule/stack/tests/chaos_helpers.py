@@ -25,6 +25,10 @@ REPO = Path(__file__).resolve().parents[3]
 APP_HOSTS = ("app1", "app2")
 SERVICE = "bookshelf"
 LOCK_FILE = "/var/lib/flaskstack/deploy.lock"
+# What the day-2 tests load while a playbook runs: /healthz through nginx (to the
+# database and back), for at most MAX_SECONDS.
+LOAD_URL = BASE + "/healthz"
+MAX_SECONDS = 900
 
 
 def run_playbook(name: str, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -60,6 +64,11 @@ class Background(threading.Thread):
         self.join(self.timeout + 30)
         assert self.result is not None, f"{self.name_} did not finish"
         return self.result
+
+
+def deploy_locked() -> bool:
+    """Whether db1 holds the environment's deploy lock."""
+    return sh("db1", f"test -e {LOCK_FILE}", check=False).returncode == 0
 
 
 def sh(name: str, command: str, check: bool = True) -> subprocess.CompletedProcess:

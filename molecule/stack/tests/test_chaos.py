@@ -15,12 +15,13 @@ import pytest
 
 from chaos_helpers import (
     APP_HOSTS,
-    BASE,
-    LOCK_FILE,
+    LOAD_URL,
+    MAX_SECONDS,
     SERVICE,
     Background,
     sh,
     api,
+    deploy_locked,
     dump_path,
     last_ledger_entry,
     live_release,
@@ -37,23 +38,15 @@ from chaos_helpers import (
 testinfra_hosts = ["web1"]
 
 
-# /healthz goes through nginx and the app to PostgreSQL and is not rate limited
-# (the API locations allow 10 r/s per client, which a load from one address would
-# mostly see as 429). Deploys run under a paced load (bursts of the shared `load`
-# fixture) that lasts until the playbook ends; the tests check it did.
-LOAD_URL = BASE + "/healthz"
-MAX_SECONDS = 900
-
-
+# LOAD_URL (/healthz) goes through nginx and the app to PostgreSQL and is not rate
+# limited (the API locations allow 10 r/s per client, which a load from one address
+# would mostly see as 429). Deploys run under a paced load (bursts of the shared
+# `load` fixture) that lasts until the playbook ends; the tests check it did.
 def deploy_under_load(load, *args: str):
     run = Background("deploy.yml", *args)
     run.start()
     result = paced_load(load, LOAD_URL, run.done, MAX_SECONDS)
     return run.wait(), result
-
-
-def _locked() -> bool:
-    return sh("db1", f"test -e {LOCK_FILE}", check=False).returncode == 0
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +61,9 @@ def rolling_deploy(molecule_host):
     second: dict = {}
 
     def concurrent_deploy():
-        wait_until(_locked, timeout=120, interval=0.3, what="first deploy holds the lock")
+        wait_until(deploy_locked, timeout=120, interval=0.3, what="first deploy holds the lock")
         second["result"] = run_playbook("deploy.yml", "-e", f"release_id={release}-2")
-        second["locked_after"] = _locked()
+        second["locked_after"] = deploy_locked()
 
     contender = threading.Thread(target=concurrent_deploy, daemon=True)
     contender.start()
@@ -78,7 +71,7 @@ def rolling_deploy(molecule_host):
     contender.join(180)
     return {"before": before, "release": release, "deploy": first.wait(), "load": result,
             "second": second.get("result"), "locked_after": second.get("locked_after"),
-            "lock_gone": not _locked()}
+            "lock_gone": not deploy_locked()}
 
 
 def test_rolling_deploy_of_a_new_release_drops_no_request(rolling_deploy, molecule_host):
@@ -258,5 +251,5 @@ def test_restore_of_a_truncated_dump_fails_and_the_live_data_keeps_serving(wait_
     assert api("GET", "/books/", token=token)[0] == 200
     assert sh("web1", "test -e /etc/nginx/maintenance.on", check=False).returncode == 1
     assert psql("SELECT count(*) FROM pg_database WHERE datname LIKE 'bookshelf\\_restore\\_%'", "postgres") == "0"
-    assert not _locked()
+    assert not deploy_locked()
     psql("DELETE FROM books WHERE title LIKE 'bulk-%'")
