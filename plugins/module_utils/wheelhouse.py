@@ -30,11 +30,12 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import zipfile
 
 from .app_shape import ShapeError, tree_files
 
 DEFAULT_PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64")
-DIGEST_VERSION = "flask_app-wheelhouse-v2"
+DIGEST_VERSION = "flask_app-wheelhouse-v3"
 # Added to every app's closure: the role serves it with gunicorn even when the app does not list it.
 SERVER_REQUIREMENTS = ("gunicorn",)
 
@@ -174,20 +175,66 @@ def build_sdist_wheels(python: str, shape: dict, work: str) -> tuple[str, dict[s
     return pure_dir, failed
 
 
+def marker_environment(full_version: str) -> dict[str, str]:
+    """PEP 508 marker values of a Linux x86_64 CPython host of `full_version` (3.Y.Z)."""
+    return {"implementation_name": "cpython", "implementation_version": full_version, "os_name": "posix",
+            "platform_machine": "x86_64", "platform_python_implementation": "CPython", "platform_release": "",
+            "platform_system": "Linux", "platform_version": "", "python_full_version": full_version,
+            "python_version": ".".join(full_version.split(".")[:2]), "sys_platform": "linux", "extra": ""}
+
+
+def wheel_requirements(path: str) -> list[str]:
+    """The Requires-Dist lines of a wheel's METADATA."""
+    with zipfile.ZipFile(path) as archive:
+        name = next(n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
+        text = archive.read(name).decode("utf-8", "replace")
+    return [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Requires-Dist:")]
+
+
+def marker_gaps(out: str, full_versions: list[str]) -> list[str]:
+    """Requirements the hosts need that pip left out.
+
+    pip evaluates environment markers against the controller's interpreter, not the target
+    (`--python-version` only selects wheel tags): redis on Python 3.11.2 needs
+    `async-timeout; python_full_version < "3.11.3"`, which a 3.11.7 controller skips. Each
+    wheel's conditional requirements are evaluated for every host Python seen."""
+    from packaging.requirements import Requirement  # ansible-core's own dependency
+
+    wheels = [n for n in os.listdir(out) if n.endswith(".whl")]
+    present = {normalize(dist_name(w)) for w in wheels}
+    gaps = set()
+    for wheel in wheels:
+        for line in wheel_requirements(os.path.join(out, wheel)):
+            req = Requirement(line)
+            if req.marker is None or normalize(req.name) in present:
+                continue
+            if any(req.marker.evaluate(marker_environment(full)) for full in full_versions):
+                extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+                gaps.add(f"{req.name}{extras}{req.specifier}")
+    return sorted(gaps)
+
+
 def download_for_target(python: str, shape: dict, version: str, platforms: tuple[str, ...], out: str,
-                        pure_dir: str, failed: dict[str, str]) -> None:
-    """Binary wheels (plus the pure ones built here) of the whole closure for CPython `version`."""
+                        pure_dir: str, failed: dict[str, str], full_versions: list[str] | None = None) -> None:
+    """Binary wheels (plus the pure ones built here) of the whole closure for CPython `version`,
+    completed with the conditional requirements the hosts' `full_versions` (3.Y.Z) need."""
     tag = "cp" + version.replace(".", "")
-    args = ["download", "-q", "--only-binary=:all:", "--implementation", "cp", "--python-version", version,
-            "--find-links", pure_dir, "-d", out]
+    base_args = ["download", "-q", "--only-binary=:all:", "--implementation", "cp", "--python-version", version,
+                 "--find-links", pure_dir, "-d", out]
     for platform in platforms:
-        args += ["--platform", platform]
-    args += requirement_args(shape)
-    if shape.get("constraints"):
-        args += ["-c", shape["constraints"]]
-    proc = pip(python, args)
+        base_args += ["--platform", platform]
+    constraints = ["-c", shape["constraints"]] if shape.get("constraints") else []
+    proc = pip(python, base_args + requirement_args(shape) + constraints)
+    for _round in range(5):
+        if proc.returncode != 0:
+            break
+        gaps = marker_gaps(out, full_versions or [])
+        if not gaps:
+            return
+        proc = pip(python, base_args + gaps + constraints)
     if proc.returncode == 0:
-        return
+        raise BuildError(f"the conditional requirements for CPython {version} did not settle after 5 rounds",
+                         python=version)
     package = missing_package(proc.stderr)
     name = normalize(re.split(r"[<>=!~\[;@ ]", package, maxsplit=1)[0]) if package else ""
     if name:
@@ -209,9 +256,16 @@ def pins(wheels: list[str]) -> str:
 def build(shape: dict, build_dir: str, python_versions: list[str], pip_python: str,
           platforms: tuple[str, ...] = DEFAULT_PLATFORMS, package: str = "", release_id: str = "") -> dict:
     """Build or reuse the wheelhouses (and code archive) of `shape`; returns what the role needs."""
+    # 3.Y (wheel tags only) or 3.Y.Z (also the environment markers of the hosts' exact version).
+    full_versions: dict[str, list[str]] = {}
     for version in python_versions:
-        if not re.match(r"^3\.[0-9]+$", version):
-            raise ShapeError(f"target Python version {version!r} is not of the form 3.Y")
+        if not re.match(r"^3\.[0-9]+(\.[0-9]+)?$", version):
+            raise ShapeError(f"target Python version {version!r} is not of the form 3.Y or 3.Y.Z")
+        minor = ".".join(version.split(".")[:2])
+        full_versions.setdefault(minor, [])
+        if version != minor and version not in full_versions[minor]:
+            full_versions[minor].append(version)
+    python_versions = sorted(full_versions)
     build_dir = os.path.abspath(os.path.expanduser(build_dir))
     source, kind = shape["source"], shape["kind"]
     digest = source_digest(shape)
@@ -231,7 +285,9 @@ def build(shape: dict, build_dir: str, python_versions: list[str], pip_python: s
     app_wheel_dir = os.path.join(base, "app")
     for version in sorted(set(python_versions)):
         tag = "cp" + version.replace(".", "")
-        wheel_dir = os.path.join(base, tag)
+        fulls = sorted(full_versions[version])
+        # One wheelhouse per set of exact host versions: their markers may select different wheels.
+        wheel_dir = os.path.join(base, tag + "".join(f"-{full}" for full in fulls))
         tar_path, meta_path = wheel_dir + ".tar", wheel_dir + ".json"
         if not os.path.isfile(meta_path):
             changed = True
@@ -273,7 +329,7 @@ def build(shape: dict, build_dir: str, python_versions: list[str], pip_python: s
                             shutil.rmtree(tmp, ignore_errors=True)
                     with open(failed_path, encoding="utf-8") as handle:
                         failed = json.load(handle)
-                    download_for_target(pip_python, shape, version, platforms, out, sdist_dir, failed)
+                    download_for_target(pip_python, shape, version, platforms, out, sdist_dir, failed, fulls)
                 if shape.get("constraints"):
                     shutil.copy2(shape["constraints"], os.path.join(out, "constraints.txt"))
                 wheels = sorted(n for n in os.listdir(out) if n.endswith(".whl"))

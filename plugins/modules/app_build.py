@@ -22,7 +22,9 @@ options:
     type: str
     required: true
   python_versions:
-    description: Target CPython versions (C(3.Y)), one wheelhouse each.
+    description: Target CPython versions, one wheelhouse per C(3.Y); give C(3.Y.Z) (the hosts' exact versions) so that
+      dependencies with environment markers on the full version (C(python_full_version < "3.11.3")) are included
+      for those hosts - pip itself evaluates markers for the controller's Python.
     type: list
     elements: str
     required: true
