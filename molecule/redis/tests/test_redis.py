@@ -60,10 +60,13 @@ def test_the_app_connects_with_the_redis_url_it_is_given(host, app1):
 
 def test_dangerous_commands_are_refused_to_the_app_user(as_app):
     for command in (["FLUSHALL"], ["FLUSHDB"], ["KEYS", "*"], ["CONFIG", "GET", "maxmemory"],
-                    ["DEBUG", "SLEEP", "0"], ["SHUTDOWN"], ["ACL", "LIST"], ["REPLICAOF", "NO", "ONE"]):
+                    ["DEBUG", "SLEEP", "0"], ["SHUTDOWN"], ["ACL", "LIST"], ["REPLICAOF", "NO", "ONE"],
+                    ["CLIENT", "KILL", "ID", "1"]):
         answer = (result := as_app(*command)).stdout + result.stderr
         # DEBUG is also off for every remote client (enable-debug-command no, Redis's default).
         assert "NOPERM" in answer or "DEBUG command not allowed" in answer, f"{command}: {answer}"
+    # An RQ worker lists the connections to find its own address at start.
+    assert "addr=" in as_app("CLIENT", "LIST").stdout
 
 
 def test_an_unlisted_host_is_refused_while_the_app_host_gets_in(host, app1, molecule_host):
