@@ -33,3 +33,22 @@ def test_wrong_typed_int_variable_is_refused_by_name(role, ansible_env, tmp_path
     assert proc.returncode != 0
     assert "Validating arguments against arg spec" in proc.stdout
     assert name in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ({"flask_app_env": {"STRIPE_SECRET_KEY": "sk_live_x"}}, "move STRIPE_SECRET_KEY there"),
+    ({"flask_app_env": {"DATABASE_URL": "postgresql://u:p@h/d"}}, "move DATABASE_URL there"),
+    ({"flask_app_healthcheck_status": [200, 42]}, "a non-empty list of HTTP statuses"),
+])
+def test_flask_app_refuses_secrets_in_the_plain_env_and_bad_health_settings(extra, expected, ansible_env, tmp_path):
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "hosts": "localhost", "gather_facts": False, "connection": "local",
+        "tasks": [{"ansible.builtin.include_role": {"name": "flaskstack.deploy.flask_app"}}],
+    }]))
+    (tmp_path / "extra.yml").write_text(yaml.safe_dump(extra))
+    proc = run(["ansible-playbook", "-i", "localhost,", "--check", str(playbook), "-e", f"@{tmp_path / 'extra.yml'}",
+                "-e", "ansible_python_interpreter={{ ansible_playbook_python }}"],
+               env=ansible_env, check=False, timeout=120)
+    assert proc.returncode != 0
+    assert expected in " ".join((proc.stdout + proc.stderr).split()), proc.stdout[-2000:]

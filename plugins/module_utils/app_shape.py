@@ -193,6 +193,9 @@ def _split(line: str, where: str) -> list[str]:
     return words
 
 
+split_command = _split  # public name, for module_utils/processes.py
+
+
 def _command_list(line: str, where: str) -> list[list[str]]:
     """A release command: one command, or several joined by `&&` (run in order, stop at the first failure)."""
     return [_split(part.strip(), where) for part in re.split(r"\s&&\s", line)]
