@@ -52,3 +52,37 @@ def test_flask_app_refuses_secrets_in_the_plain_env_and_bad_health_settings(extr
                env=ansible_env, check=False, timeout=120)
     assert proc.returncode != 0
     assert expected in " ".join((proc.stdout + proc.stderr).split()), proc.stdout[-2000:]
+
+
+def _nginx_asserts(ansible_env, tmp_path, extra: dict):
+    """Run only the nginx role's cross-field asserts on localhost with `extra` vars."""
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "hosts": "localhost", "gather_facts": False, "connection": "local",
+        "tasks": [{"ansible.builtin.include_role": {"name": "flaskstack.deploy.nginx", "tasks_from": "assert.yml"}}],
+    }]))
+    vars_file = tmp_path / "vars.yml"
+    vars_file.write_text(yaml.safe_dump(extra))
+    return run(["ansible-playbook", "-i", "localhost,", "--check", str(playbook), "-e", f"@{vars_file}"],
+               env=ansible_env, check=False, timeout=120)
+
+
+@pytest.mark.parametrize("extra", [
+    {"nginx_static_cache_paths": ["/"]},                  # would cache the whole app
+    {"nginx_static_cache_paths": ["/static"]},            # a prefix ends with a slash
+    {"nginx_static_cache_paths": ["/.git/"]},             # hidden paths stay 404
+    {"nginx_static_cache_paths": ["/static/"], "nginx_static_dir": "/srv/app/static"},
+    {"nginx_static_cache_paths": ["/static/"], "nginx_static_cache_key_suffix": 'r1";'},
+    {"nginx_static_cache_paths": ["/static/"], "nginx_static_cache_valid": "forever"},
+], ids=["root", "no-slash", "hidden", "also-static-dir", "key-injection", "bad-lifetime"])
+def test_nginx_static_cache_misconfiguration_is_refused_by_name(ansible_env, tmp_path, extra):
+    proc = _nginx_asserts(ansible_env, tmp_path, extra)
+    assert proc.returncode != 0
+    assert "Static cache settings are well formed" in proc.stdout
+    assert "nginx_static_cache_paths takes URL prefixes" in proc.stdout
+
+
+def test_nginx_static_cache_release_suffix_is_accepted(ansible_env, tmp_path):
+    proc = _nginx_asserts(ansible_env, tmp_path, {"nginx_static_cache_paths": ["/static/", "/media/"],
+                                                   "nginx_static_cache_key_suffix": "20261202T030000Z"})
+    assert proc.returncode == 0, proc.stdout
