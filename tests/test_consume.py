@@ -25,7 +25,7 @@ import yaml
 from conftest import ROOT, run
 
 APP = ROOT / "tests" / "apps" / "factory_app"
-TEST_HOSTS = {"all": {"children": {
+TEST_HOSTS = {"all": {"vars": {"flaskstack_app_timeout": 45}, "children": {
     "role_db": {"hosts": {"db1": {"ansible_host": "198.51.100.5", "private_address": "10.0.0.5"}}},
     "role_app": {"hosts": {"app1": {"ansible_host": "198.51.100.11", "private_address": "10.0.0.11"},
                            "app2": {"ansible_host": "198.51.100.12", "private_address": "10.0.0.12"}}},
@@ -130,6 +130,12 @@ def test_inventory_group_vars_all_override_a_stack_default(consumed):
     # flaskstack_db_port (stack default 5432) set in group_vars/all: the URL and the DB's port follow.
     assert ":6543/shop?" in show(consumed, "app1", "flaskstack_database_url")
     assert show(consumed, "db1", "postgres_port") == 6543
+
+
+def test_a_var_in_the_inventory_file_beats_the_stack_default(consumed):
+    # vars: of all in hosts.yml rank below group_vars files; the plugin yields to them anyway.
+    assert show(consumed, "app1", "flaskstack_app_timeout") == 45
+    assert show(consumed, "db1", "postgres_runtime_statement_timeout") == 40
 
 
 def test_inventory_group_vars_of_a_role_group_override_that_groups_wiring(consumed):

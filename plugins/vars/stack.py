@@ -23,10 +23,11 @@ DOCUMENTATION = r"""
         the inventory's C(group_vars/all) and override it, and not a second inventory source, whose turn
         comes after the first one's C(group_vars).
       - >-
-        Variables in the inventory file itself (C(vars) of a group in C(hosts.yml)) rank below every
-        group_vars file, so put overrides in the inventory's C(group_vars/) directory. As with any
-        group_vars, a C(role_*) group's value beats C(all) - override a C(role_app) wiring variable in
-        C(group_vars/role_app/).
+        A variable the inventory source sets on the same group (C(vars) of C(all) or of C(role_app) in
+        C(hosts.yml)) also wins - the plugin leaves it out. As with any group_vars, a C(role_*) group's
+        value beats C(all), so set a C(role_app) wiring variable in C(group_vars/role_app/) (or in
+        C(role_app) vars), and an C(all) default (C(flaskstack_app_threads), ...) in C(group_vars/all/)
+        or C(all) vars - inventory-file vars of a C(role_*) group do not beat the stack's C(all) defaults.
     options:
       stage:
         ini:
@@ -74,6 +75,15 @@ def stack_vars_file(group: str, vars_dir: str = STACK_VARS_DIR) -> str | None:
     return path if os.path.isfile(path) else None
 
 
+def without_inventory_vars(stack: dict, inventory: dict) -> dict:
+    """The stack's vars of a group minus those the inventory source itself sets for that group.
+
+    Vars plugins are combined after the inventory file's own group vars (``vars:`` in hosts.yml),
+    so a stack default would beat them; a default yields to any value the user wrote.
+    """
+    return {k: v for k, v in stack.items() if k not in inventory}
+
+
 class VarsModule(BaseVarsPlugin):
 
     is_stateless = True
@@ -104,5 +114,5 @@ class VarsModule(BaseVarsPlugin):
                 continue
             found = stack_vars_file(entity.name)
             if found:
-                data = combine_vars(data, self._load(loader, found) or {})
+                data = combine_vars(data, without_inventory_vars(self._load(loader, found) or {}, entity.get_vars()))
         return data

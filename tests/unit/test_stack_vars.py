@@ -35,6 +35,10 @@ def test_the_vars_files_are_the_collections_group_vars():
     assert stack.stack_vars_file("../ansible") is None
 
 
+def test_a_var_the_inventory_file_sets_on_the_group_is_left_out():
+    assert stack.without_inventory_vars({"a": 1, "b": 2}, {"b": 3}) == {"a": 1}
+
+
 def test_scaffold_clashes_name_only_existing_files(tmp_path):
     (tmp_path / "a.yml").write_text("")
     files = [{"dest": "a.yml", "src": "x"}, {"dest": "b/c.yml", "src": "y"}]
