@@ -36,8 +36,8 @@ molecule-all: setup ## every Molecule scenario, MOLECULE_JOBS (2) at a time
 test: setup lint test-python molecule-all ## everything CI runs
 	@echo "make test: all green"
 
-demo: setup ## the whole stack on a local 4-container lab at http://127.0.0.1:8080
-	@scripts/demo.sh
+demo: setup ## the whole stack on a local 4-container lab at http://127.0.0.1:8080 (APP=<dir>: your app instead of app_src)
+	@APP="$(APP)" scripts/demo.sh
 
 demo-down: ## remove the lab containers and network
 	@scripts/lab-secrets.sh >/dev/null

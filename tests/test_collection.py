@@ -31,7 +31,37 @@ def test_built_tarball_holds_only_collection_content(tmp_path, ansible_env):
     names = tarfile.open(tarball).getnames()
     assert "galaxy.yml" not in names and "MANIFEST.json" in names
     top = {n.split("/")[0] for n in names}
-    assert not top & {"app_src", "molecule", "inventories", "group_vars", ".venv", ".cache", "tests", "bench"}
+    assert not top & {"app_src", "molecule", "inventories", ".venv", ".cache", "tests", "bench"}
+    # The stack wiring travels inside (loaded by the vars plugin flaskstack.deploy.stack).
+    assert {"group_vars/all.yml", "group_vars/role_app.yml", "plugins/vars/stack.py"} <= set(names)
+
+
+def test_checkout_enables_the_stack_vars_plugin_before_host_group_vars():
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "ansible.cfg")
+    assert cfg["defaults"]["vars_plugins_enabled"] == "flaskstack.deploy.stack,host_group_vars"
+
+
+def test_inventories_do_not_copy_or_link_the_stack_wiring():
+    # One source: group_vars/*.yml, loaded by the plugin; no 00-stack-defaults links left behind.
+    assert not list((ROOT / "inventories").rglob("00-stack-defaults.yml"))
+
+
+def test_reference_app_source_is_set_by_the_reference_app_not_the_collection():
+    stack = yaml.safe_load((ROOT / "group_vars" / "all.yml").read_text())
+    assert stack["flaskstack_app_source"] == ""
+    assert "app_src" in yaml.safe_load((ROOT / "app_src" / "flaskstack.yml").read_text())["flaskstack_app_source"]
+
+
+def test_docs_carry_no_absolute_path_of_one_machine():
+    docs = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md"), *(ROOT / "roles").glob("*/README.md"),
+            *(ROOT / "playbooks" / "templates" / "init").glob("*.j2")]
+    offenders = [f"{p.relative_to(ROOT)}:{n}" for p in docs
+                 for n, line in enumerate(p.read_text().splitlines(), 1)
+                 if "/work/" in line or "/root/" in line or "/home/" in line]
+    assert not offenders
 
 
 def test_checkout_resolves_its_own_fqcn(ansible_env):

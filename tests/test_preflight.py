@@ -24,7 +24,8 @@ GOOD = {
 APP_SECRETS = list(GOOD)
 DB_SECRETS = ["db_owner_password", "db_app_password"]
 # The reference app's declaration (app_src/flaskstack.yml).
-REFERENCE_APP = {"flaskstack_app_secrets": ["JWT_SECRET_KEY"], "flaskstack_app_signing_secrets": ["JWT_SECRET_KEY"]}
+REFERENCE_APP = {"flaskstack_app_secrets": ["JWT_SECRET_KEY"], "flaskstack_app_signing_secrets": ["JWT_SECRET_KEY"],
+                 "flaskstack_app_source": str(ROOT / "app_src")}
 
 
 def preflight(tmp_path, ansible_env, secrets_: dict[str, str] | None, names: list[str] | None,
@@ -129,3 +130,16 @@ def test_a_bad_declared_name_stops_the_play_naming_it(tmp_path, ansible_env, nam
     proc = preflight(tmp_path, ansible_env, None, None, {**vault(), "flaskstack_app_secrets": [name]})
     assert proc.returncode != 0
     assert f"flaskstack_app_secrets: {problem}" in proc.stdout + proc.stderr
+
+
+def test_an_app_play_without_an_app_source_stops_naming_the_variable(tmp_path, ansible_env):
+    # The collection has no default source: a project that forgot it learns where to set it.
+    proc = preflight(tmp_path, ansible_env, GOOD, APP_SECRETS, {"flaskstack_app_source": ""})
+    assert proc.returncode != 0
+    assert "flaskstack_app_source is not set" in proc.stdout
+    assert "group_vars/all/20-app.yml" in proc.stdout
+
+
+def test_the_database_play_does_not_need_the_app_source(tmp_path, ansible_env):
+    proc = preflight(tmp_path, ansible_env, GOOD, DB_SECRETS, {"flaskstack_app_source": ""})
+    assert proc.returncode == 0, proc.stdout
