@@ -58,58 +58,90 @@ def live(host) -> str:
     return host.file(f"{ROOT}/current").linked_to.rsplit("/", 1)[-1]
 
 
+def observe(host) -> dict:
+    """What a step left on one host: the live release, the workers' PIDs and state, and which
+    release processes a job enqueued right now (None when no worker takes it within 10 s)."""
+    state = {"release": live(host), "units": {u: unit(host, u) for u in UNITS},
+             "launcher": host.file(f"{ROOT}/current/processes/worker").content_string}
+    try:
+        state["job"] = result(host, enqueue(host), timeout=10)
+    except AssertionError:
+        state["job"] = None
+    return state
+
+
 @pytest.fixture(scope="module")
 def hosts():
     return {h.backend.host: h for h in testinfra.get_hosts(
         ["ansible://all"], ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])}
 
 
+def step(hosts, *args: str) -> dict:
+    """Run the side playbook with the Procfile app's vars and observe every host right after."""
+    run = run_side_playbook("-e", VARS, *args) if args else None
+    return {"run": run, **{name: observe(h) for name, h in hosts.items()}}
+
+
 @pytest.fixture(scope="module")
 def first(hosts):
-    return {name: {"release": live(h), "pids": {u: unit(h, u)["MainPID"] for u in UNITS}}
-            for name, h in hosts.items()}
+    return step(hosts)
 
 
 @pytest.fixture(scope="module")
-def second(hosts, first):
-    run = run_side_playbook("-e", VARS, "-e", f"flask_app_release_id=w2-{STAMP}")
-    return {"run": run,
-            "pids": {name: {u: unit(h, u)["MainPID"] for u in UNITS} for name, h in hosts.items()}}
+def graceful(hosts, first):
+    """What every switch does to the workers, timed: SIGTERM, and RQ's warm shutdown waits for the job."""
+    jobs, waited = {}, {}
+    for name, h in hosts.items():
+        jobs[name] = enqueue(h, seconds=5)
+        time.sleep(1.5)
+        started = time.monotonic()
+        h.check_output(f"systemctl restart {' '.join(UNITS)}")
+        waited[name] = time.monotonic() - started
+    rows = {}
+    for name, h in hosts.items():
+        try:
+            rows[name] = result(h, jobs[name], timeout=5)
+        except AssertionError:
+            rows[name] = None
+    return {"waited": waited, "rows": rows}
+
+
+@pytest.fixture(scope="module")
+def second(hosts, graceful):
+    return step(hosts, "-e", f"flask_app_release_id=w2-{STAMP}")
 
 
 @pytest.fixture(scope="module")
 def crash_loop(hosts, second):
     """A release whose worker cannot start (its Redis URL points at a closed port): it exits, systemd restarts it."""
-    extra = json.dumps({"flask_app_release_id": f"crash-{STAMP}", "flask_app_processes": {
-        "worker": {"command": "rq worker --url redis://127.0.0.1:9/0 jobs", "count": 2, "stop_timeout": 20}}})
-    return run_side_playbook("-e", VARS, "-e", extra)
+    return step(hosts, "-e", json.dumps({"flask_app_release_id": f"crash-{STAMP}", "flask_app_processes": {
+        "worker": {"command": "rq worker --url redis://127.0.0.1:9/0 jobs", "count": 2, "stop_timeout": 20}}}))
 
 
 @pytest.fixture(scope="module")
 def missing_program(hosts, crash_loop):
-    extra = json.dumps({"flask_app_release_id": f"noprog-{STAMP}", "flask_app_processes": {
-        "worker": {"command": "celery -A jobs worker", "count": 2}}})
-    return run_side_playbook("-e", VARS, "-e", extra)
+    return step(hosts, "-e", json.dumps({"flask_app_release_id": f"noprog-{STAMP}", "flask_app_processes": {
+        "worker": {"command": "celery -A jobs worker", "count": 2}}}))
 
 
 @pytest.fixture(scope="module")
 def rolled_back(hosts, missing_program):
-    return run_side_playbook("-e", VARS, "-e", "flask_app_side_action=rollback")
+    return step(hosts, "-e", "flask_app_side_action=rollback")
 
 
-def test_both_worker_instances_run_as_the_app_user_in_the_release_code_dir(host):
-    for name in UNITS:
-        props = unit(host, name)
+def test_both_worker_instances_run_as_the_app_user_in_the_release_code_dir(host, first):
+    for name, props in first[host.backend.host]["units"].items():
         assert props["ActiveState"] == "active" and int(props["MainPID"]) > 0, (name, props)
         assert props["User"] == APP
         assert props["WorkingDirectory"] == f"{ROOT}/current/code"
     assert host.service(UNITS[0]).is_enabled
 
 
-def test_a_job_enqueued_over_http_is_processed_within_10_s_and_written_to_postgresql(host):
-    row = result(host, enqueue(host), timeout=10)
+def test_a_job_enqueued_over_http_is_processed_within_10_s_and_written_to_postgresql(host, first):
+    row = first[host.backend.host]["job"]
+    assert row is not None, "no worker wrote the job's row within 10 s"
     assert row["value"] == 5
-    assert row["release"] == live(host)
+    assert row["release"] == first[host.backend.host]["release"]
     assert re.fullmatch(r"worker\.[12]", row["worker"])
 
 
@@ -119,31 +151,30 @@ def test_the_worker_units_are_as_hardened_as_the_web_unit(host):
     assert level <= 2.0, out.splitlines()[-1]
 
 
-def test_the_launcher_is_the_releases_own_and_read_only_to_the_app_user(host):
-    launcher = host.file(f"{ROOT}/current/processes/worker")
+def test_the_launcher_is_the_releases_own_and_read_only_to_the_app_user(host, first):
+    state = first[host.backend.host]
+    launcher = host.file(f"{ROOT}/releases/{state['release']}/processes/worker")
     assert (launcher.user, launcher.group, launcher.mode) == ("root", "root", 0o755)
-    assert re.search(rf"^exec {ROOT}/releases/{live(host)}/venv/bin/rq worker --url \"\$\{{REDIS_URL\}}\" jobs$",
-                     launcher.content_string, re.M), launcher.content_string
+    assert re.search(rf"^exec {ROOT}/releases/{state['release']}/venv/bin/rq worker --url \"\$\{{REDIS_URL\}}\" jobs$",
+                     state["launcher"], re.M), state["launcher"]
 
 
-def test_a_restart_lets_the_job_in_flight_finish(host):
-    # What every switch does to the workers: SIGTERM, and RQ's warm shutdown waits for the job.
-    job = enqueue(host, seconds=5)
-    time.sleep(1.5)
-    started = time.monotonic()
-    host.check_output(f"systemctl restart {' '.join(UNITS)}")
-    waited = time.monotonic() - started
-    row = result(host, job, timeout=5)
-    assert row["value"] == 5 and row["release"] == live(host)
-    assert waited >= 2, f"the restart took {waited:.1f} s: the job cannot have finished first"
+def test_a_restart_lets_the_job_in_flight_finish(host, first, graceful):
+    name = host.backend.host
+    row = graceful["rows"][name]
+    assert row is not None, "the job in flight was lost by the restart"
+    assert row["value"] == 5 and row["release"] == first[name]["release"]
+    assert graceful["waited"][name] >= 2, f"the restart took {graceful['waited'][name]:.1f} s: it did not wait"
 
 
 def test_a_new_release_moves_the_workers_after_the_web_switch(host, first, second):
     assert second["run"].returncode == 0, second["run"].stdout[-3000:]
     name = host.backend.host
-    assert live(host) == f"w2-{STAMP}"
-    assert all(second["pids"][name][u] != first[name]["pids"][u] for u in UNITS), (first[name], second["pids"][name])
-    assert result(host, enqueue(host))["release"] == f"w2-{STAMP}"
+    before, after = first[name], second[name]
+    assert after["release"] == f"w2-{STAMP}"
+    assert all(after["units"][u]["MainPID"] != before["units"][u]["MainPID"] for u in UNITS)
+    assert all(after["units"][u]["ActiveState"] == "active" for u in UNITS)
+    assert after["job"] is not None and after["job"]["release"] == f"w2-{STAMP}"
 
 
 def test_the_ledger_records_the_workers(host, second):
@@ -153,23 +184,26 @@ def test_the_ledger_records_the_workers(host, second):
 
 
 def test_a_crash_looping_worker_fails_the_deploy_and_puts_web_and_workers_back(host, crash_loop):
-    assert crash_loop.returncode != 0
-    assert "crash loop" in crash_loop.stdout, crash_loop.stdout[-3000:]
-    assert live(host) == f"w2-{STAMP}"
+    run, state = crash_loop["run"], crash_loop[host.backend.host]
+    assert run.returncode != 0
+    assert "crash loop" in run.stdout, run.stdout[-3000:]
+    assert state["release"] == f"w2-{STAMP}"
     assert not host.file(f"{ROOT}/releases/crash-{STAMP}").exists
-    wait_until(lambda: all(unit(host, u)["ActiveState"] == "active" for u in UNITS), timeout=30, what="workers back")
-    assert result(host, enqueue(host))["release"] == f"w2-{STAMP}"
+    assert all(props["ActiveState"] == "active" for props in state["units"].values()), state["units"]
+    assert state["job"] is not None and state["job"]["release"] == f"w2-{STAMP}"
 
 
 def test_a_program_the_release_lacks_fails_before_anything_moves(host, missing_program):
-    assert missing_program.returncode != 0
-    assert "celery" in missing_program.stdout and "requirements" in missing_program.stdout, \
-        missing_program.stdout[-3000:]
-    assert live(host) == f"w2-{STAMP}"
-    assert "celery" not in host.file(f"{ROOT}/current/processes/worker").content_string
+    run, state = missing_program["run"], missing_program[host.backend.host]
+    assert run.returncode != 0
+    assert "celery" in run.stdout and "requirements" in run.stdout, run.stdout[-3000:]
+    assert state["release"] == f"w2-{STAMP}"
+    assert "celery" not in state["launcher"]
+    assert state["job"] is not None and state["job"]["release"] == f"w2-{STAMP}"
 
 
 def test_rollback_brings_web_and_workers_back_to_the_previous_release(host, first, rolled_back):
-    assert rolled_back.returncode == 0, rolled_back.stdout[-3000:]
-    assert live(host) == first[host.backend.host]["release"]
-    assert result(host, enqueue(host))["release"] == first[host.backend.host]["release"]
+    run, state = rolled_back["run"], rolled_back[host.backend.host]
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert state["release"] == first[host.backend.host]["release"]
+    assert state["job"] is not None and state["job"]["release"] == first[host.backend.host]["release"]
