@@ -22,7 +22,7 @@ APP = "jobs"
 ROOT = f"/srv/{APP}"
 SOCKET = f"/run/{APP}/gunicorn.sock"
 UNITS = (f"{APP}-worker@1.service", f"{APP}-worker@2.service")
-VARS = f"@{SCENARIO / 'jobs_app.yml'}"
+VARS = f"@{SCENARIO / 'vars' / 'jobs_app.yml'}"
 STAMP = time.strftime("%H%M%S")
 
 
