@@ -39,3 +39,50 @@ def test_the_platform_provides_the_plain_scheme_secret_key_and_the_declared_secr
     assert len(env["SECRET_KEY"]) >= 43 and len(env["JWT_SECRET_KEY"]) >= 43
     assert env["SECRET_KEY"] != env["JWT_SECRET_KEY"]
     assert (env["APP_ENV"], env["LOG_FORMAT"], env["PROXY_FIX_X_FOR"]) == ("production", "json", "1")
+
+
+# AUTH with REDIS_URL's user and password, then PING, in RESP over a plain socket
+# (python3 of the host: the reference app ships no Redis client). Prints each reply.
+REDIS_PING = r"""
+import socket, sys
+from urllib.parse import urlsplit, unquote
+u = urlsplit(sys.argv[1])
+def cmd(*args):
+    return ("*%d\r\n" % len(args) + "".join("$%d\r\n%s\r\n" % (len(a.encode()), a) for a in args)).encode()
+s = socket.create_connection((u.hostname, u.port), timeout=5)
+s.sendall(cmd("AUTH", unquote(u.username), unquote(u.password)) + cmd("PING"))
+reply = b""
+while reply.count(b"\r\n") < 2:
+    chunk = s.recv(256)
+    if not chunk:
+        break
+    reply += chunk
+print(reply.decode().split("\r\n")[:2])
+"""
+
+
+def redis_ping(host, url: str):
+    return host.run(f"python3 -c '{REDIS_PING}' '{url}'")
+
+
+@pytest.mark.parametrize("name", APP_HOSTS)
+def test_redis_url_names_the_redis_host_and_authenticates_there(molecule_host, name):
+    """The inventory has a role_redis group: REDIS_URL points at redis1's private address
+    as the app's ACL user, and that user is let in from the app host."""
+    url = _env(molecule_host(name))["REDIS_URL"]
+    redis1 = molecule_host("redis1").ansible("setup", "filter=ansible_default_ipv4")["ansible_facts"]
+    assert url.startswith(f"redis://{SERVICE}:") and url.endswith(
+        f"@{redis1['ansible_default_ipv4']['address']}:6379/0"), "REDIS_URL is not redis1's"
+    ping = redis_ping(molecule_host(name), url)
+    assert ping.stdout.strip() == "['+OK', '+PONG']", ping.stdout + ping.stderr
+
+
+def test_redis_refuses_a_wrong_password_and_the_web_host(molecule_host):
+    url = _env(molecule_host("app1"))["REDIS_URL"]
+    scheme, _, rest = url.partition("://")
+    user_pw, _, where = rest.partition("@")
+    wrong = redis_ping(molecule_host("app1"), f"{scheme}://{user_pw.split(':')[0]}:wrong@{where}")
+    assert "WRONGPASS" in wrong.stdout, wrong.stdout + wrong.stderr
+    # The host firewall admits the Redis port from app (and worker) hosts only.
+    from_web = redis_ping(molecule_host("web1"), url)
+    assert from_web.rc != 0 and ("timed out" in from_web.stderr or "refused" in from_web.stderr), from_web.stderr

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-testinfra_hosts = ["db1", "app1", "app2", "web1"]
+testinfra_hosts = ["db1", "redis1", "app1", "app2", "web1"]
 
 MAX_EXPOSURE = 2.0
 EXPOSURE = re.compile(r"Overall exposure level for (\S+): ([0-9.]+)")
