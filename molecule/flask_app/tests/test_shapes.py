@@ -64,5 +64,6 @@ def test_the_detected_shape_is_recorded_in_the_release_metadata(host):
     assert (meta["shape"], meta["wsgi_app"], meta["cli_app"]) == (
         "requirements", "application:application", "application:application")
     assert any(w.startswith("gunicorn-") for w in meta["wheels"])  # added although the app does not list it
-    env = host.file(f"/etc/{SHAPE_APP}/{SHAPE_APP}.env").content_string
-    assert 'FLASK_APP="application:application"' in env
+    # The release's own FLASK_APP (release commands run before the switch): in release.env, not the shared env file.
+    assert 'FLASK_APP="application:application"' in host.file(f"{SHAPE_ROOT}/current/release.env").content_string
+    assert "FLASK_APP=" not in host.file(f"/etc/{SHAPE_APP}/{SHAPE_APP}.env").content_string
