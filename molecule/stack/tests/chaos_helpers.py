@@ -48,15 +48,17 @@ def run_playbook(name: str, *args: str, timeout: int = 900) -> subprocess.Comple
 class Background(threading.Thread):
     """Run a playbook in a thread; `done` is set when it ends (stops a bounded load)."""
 
-    def __init__(self, name: str, *args: str, timeout: int = 900):
+    def __init__(self, name: str, *args: str, timeout: int = 900, runner=None):
         super().__init__(daemon=True)
         self.name_, self.args, self.timeout = name, args, timeout
+        # run_playbook (this checkout's playbooks/) unless the test runs a project's own.
+        self.runner = runner or (lambda playbook, *rest: run_playbook(playbook, *rest, timeout=timeout))
         self.done = threading.Event()
         self.result: subprocess.CompletedProcess | None = None
 
     def run(self) -> None:
         try:
-            self.result = run_playbook(self.name_, *self.args, timeout=self.timeout)
+            self.result = self.runner(self.name_, *self.args)
         finally:
             self.done.set()
 
