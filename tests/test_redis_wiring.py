@@ -64,12 +64,17 @@ def test_redis_host_binds_its_private_address_with_the_vault_password(tmp_path, 
                      "policy": "noeviction"}
 
 
-def test_firewall_admits_redis_from_app_and_worker_hosts_only(tmp_path, ansible_env):
+def _firewall_rules(tmp_path, ansible_env, host: str) -> list[str]:
+    """The host firewall's rules for `host` of the inventory with redis and worker hosts, one stripped line each."""
     _inventory(tmp_path, with_redis=True)
-    rules = _show(tmp_path, ansible_env, "redis1",
+    rules = _show(tmp_path, ansible_env, host,
                   "lookup('ansible.builtin.template', '" + str(ROOT / "playbooks/templates/flaskstack-firewall.nft.j2")
                   + "')")
-    lines = [line.strip() for line in rules.splitlines()]
+    return [line.strip() for line in rules.splitlines()]
+
+
+def test_firewall_admits_redis_from_app_and_worker_hosts_only(tmp_path, ansible_env):
+    lines = _firewall_rules(tmp_path, ansible_env, "redis1")
     assert "tcp dport 6379 ip saddr { 10.0.0.11, 10.0.0.12, 10.0.0.40 } accept" in lines
     assert lines.index("tcp dport 6379 reject with tcp reset") > lines.index(
         "tcp dport 6379 ip saddr { 10.0.0.11, 10.0.0.12, 10.0.0.40 } accept")
@@ -77,9 +82,5 @@ def test_firewall_admits_redis_from_app_and_worker_hosts_only(tmp_path, ansible_
 
 
 def test_firewall_admits_postgresql_from_app_and_worker_hosts_only(tmp_path, ansible_env):
-    _inventory(tmp_path, with_redis=True)
-    rules = _show(tmp_path, ansible_env, "db1",
-                  "lookup('ansible.builtin.template', '" + str(ROOT / "playbooks/templates/flaskstack-firewall.nft.j2")
-                  + "')")
-    lines = [line.strip() for line in rules.splitlines()]
+    lines = _firewall_rules(tmp_path, ansible_env, "db1")
     assert "tcp dport 5432 ip saddr { 10.0.0.11, 10.0.0.12, 10.0.0.40 } accept" in lines
