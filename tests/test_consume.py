@@ -30,6 +30,9 @@ TEST_HOSTS = {"all": {"vars": {"flaskstack_app_timeout": 45}, "children": {
     "role_app": {"hosts": {"app1": {"ansible_host": "198.51.100.11", "private_address": "10.0.0.11"},
                            "app2": {"ansible_host": "198.51.100.12", "private_address": "10.0.0.12"}}},
     "role_web": {"hosts": {"web1": {"ansible_host": "198.51.100.20", "private_address": "10.0.0.20"}}}}}}
+# The same inventory with a role_worker group: the workers move off the app hosts.
+WORKER_HOSTS = {"all": dict(TEST_HOSTS["all"], children=dict(TEST_HOSTS["all"]["children"], role_worker={
+    "hosts": {"worker1": {"ansible_host": "198.51.100.40", "private_address": "10.0.0.40"}}}))}
 SECRETS = {"vault_db_owner_password": "owner-pw", "vault_db_app_password": "app-pw",
            "vault_app_secret_key": "k" * 43}
 
@@ -73,21 +76,32 @@ def consumed(tmp_path_factory):
     shutil.copy(project / "inventories" / "lab" / "group_vars" / "all" / "20-app.yml", inv / "group_vars" / "all")
     (inv / "group_vars" / "all" / "10-test.yml").write_text(yaml.safe_dump({"flaskstack_db_port": 6543}))
     (inv / "group_vars" / "role_app" / "10-test.yml").write_text(yaml.safe_dump({"flask_app_keepalive": 99}))
+    workers = project / "inventories" / "workers"
+    shutil.copytree(inv, workers)
+    (workers / "hosts.yml").write_text(yaml.safe_dump(WORKER_HOSTS))
     return {"project": project, "boot": boot, "work": work, "tarball": tarball, "env": env, "init": proc}
 
 
 def show(consumed, host: str, expression: str, inventory: str = "inventories/test"):
     """`expression` for `host`, rendered by a debug play at the project's root (as a user's own playbook)."""
+    return show_each(consumed, [(host, expression)], inventory)[0]
+
+
+def show_each(consumed, queries: list[tuple[str, str]], inventory: str = "inventories/test") -> list:
+    """Each (host, expression) of `queries` rendered for its host, all by one play (one ansible-playbook run)."""
     project = consumed["project"]
-    play = [{"hosts": host, "gather_facts": False,
-             "tasks": [{"ansible.builtin.debug": {"msg": "{{ " + expression + " }}"}}]}]
+    hosts = sorted({host for host, _ in queries})
+    play = [{"hosts": ",".join(hosts), "gather_facts": False,
+             "tasks": [{"ansible.builtin.debug": {"msg": "{{ " + expression + " }}"},
+                        "when": f"inventory_hostname == '{host}'"} for host, expression in queries]}]
     (project / "show.yml").write_text(yaml.safe_dump(play))
     (project / "secrets.json").write_text(json.dumps(SECRETS))
     proc = run(["ansible-playbook", "-i", inventory, "show.yml", "-e", "@secrets.json"], cwd=project,
                env=dict(consumed["env"], ANSIBLE_STDOUT_CALLBACK="json"))
     # profile_tasks (the scaffolded ansible.cfg) prints a timestamp line before the JSON.
     document, _ = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("\n{") + 1:])
-    return document["plays"][0]["tasks"][0]["hosts"][host]["msg"]
+    tasks = document["plays"][0]["tasks"]
+    return [task["hosts"][host]["msg"] for task, (host, _) in zip(tasks, queries)]
 
 
 def test_tarball_ships_the_wiring_the_vars_plugin_and_the_scaffold(consumed):
@@ -124,6 +138,48 @@ def test_nginx_upstream_lists_exactly_the_app_hosts(consumed):
 
 def test_pg_hba_admits_exactly_the_app_hosts(consumed):
     assert show(consumed, "db1", "postgres_app_client_cidrs") == ["10.0.0.11/32", "10.0.0.12/32"]
+
+
+WIRING = [("db1", "postgres_app_client_cidrs"), ("web1", "nginx_upstreams"), ("app1", "flask_app_processes_enabled"),
+          ("app1", "flaskstack_database_url")]
+ON_WORKER = [("worker1", "flask_app_web_enabled"), ("worker1", "flask_app_processes_enabled"),
+             ("worker1", "flask_app_secret_env | list"), ("worker1", "flaskstack_database_url")]
+NAMES = ("pg_hba", "upstream", "app_workers", "app_url", "worker_web", "worker_workers", "worker_env", "worker_url")
+
+
+@pytest.fixture(scope="module")
+def wiring(consumed):
+    """The cross-host wiring of each test inventory, without and with a role_worker group (one run each)."""
+    return {"without": dict(zip(NAMES, show_each(consumed, WIRING))),
+            "with": dict(zip(NAMES, show_each(consumed, WIRING + ON_WORKER, inventory="inventories/workers")))}
+
+
+def test_without_role_worker_the_app_hosts_run_the_workers(wiring):
+    assert wiring["without"]["app_workers"] is True
+    assert wiring["without"]["pg_hba"] == ["10.0.0.11/32", "10.0.0.12/32"]
+
+
+def test_pg_hba_admits_the_worker_hosts(wiring):
+    assert wiring["with"]["pg_hba"] == ["10.0.0.11/32", "10.0.0.12/32", "10.0.0.40/32"]
+
+
+def test_nginx_upstream_leaves_the_worker_hosts_out(wiring):
+    assert wiring["with"]["upstream"] == wiring["without"]["upstream"] == [
+        {"name": "app", "servers": [{"address": "10.0.0.11:8000"}, {"address": "10.0.0.12:8000"}]}]
+
+
+def test_worker_hosts_run_the_workers_and_no_web_process(wiring):
+    assert wiring["with"]["worker_web"] is False
+    assert wiring["with"]["worker_workers"] is True
+
+
+def test_with_role_worker_the_app_hosts_serve_web_requests_only(wiring):
+    assert wiring["with"]["app_workers"] is False
+
+
+def test_worker_hosts_get_the_app_hosts_environment(wiring):
+    assert wiring["with"]["worker_url"] == wiring["with"]["app_url"]
+    assert {"DATABASE_URL", "SECRET_KEY"} <= set(wiring["with"]["worker_env"])
 
 
 def test_inventory_group_vars_all_override_a_stack_default(consumed):

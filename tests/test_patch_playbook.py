@@ -44,5 +44,5 @@ def test_site_applies_the_base_os_role_first():
     site = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text())
     assert site[0]["ansible.builtin.import_playbook"] == "base.yml"
     base = yaml.safe_load((ROOT / "playbooks" / "base.yml").read_text())
-    assert base[-1]["hosts"] == "role_db:role_app:role_web"
+    assert base[-1]["hosts"] == "role_db:role_app:role_web:role_redis:role_worker"
     assert base[-1]["roles"] == [{"role": "flaskstack.deploy.os_updates"}, {"role": "flaskstack.deploy.os_hardening"}]

@@ -1,8 +1,8 @@
 """The stack's Redis wiring from the inventory alone (no target host is touched).
 
 With a role_redis group the app env gets REDIS_URL, redis_password becomes a
-required secret and the firewall admits the Redis port from app and worker
-hosts only; without one nothing of that appears.
+required secret and the firewall admits the Redis port (and PostgreSQL's) from
+app and worker hosts only; without one nothing of that appears.
 """
 
 from __future__ import annotations
@@ -64,13 +64,23 @@ def test_redis_host_binds_its_private_address_with_the_vault_password(tmp_path, 
                      "policy": "noeviction"}
 
 
-def test_firewall_admits_redis_from_app_and_worker_hosts_only(tmp_path, ansible_env):
+def _firewall_rules(tmp_path, ansible_env, host: str) -> list[str]:
+    """The host firewall's rules for `host` of the inventory with redis and worker hosts, one stripped line each."""
     _inventory(tmp_path, with_redis=True)
-    rules = _show(tmp_path, ansible_env, "redis1",
+    rules = _show(tmp_path, ansible_env, host,
                   "lookup('ansible.builtin.template', '" + str(ROOT / "playbooks/templates/flaskstack-firewall.nft.j2")
                   + "')")
-    lines = [line.strip() for line in rules.splitlines()]
+    return [line.strip() for line in rules.splitlines()]
+
+
+def test_firewall_admits_redis_from_app_and_worker_hosts_only(tmp_path, ansible_env):
+    lines = _firewall_rules(tmp_path, ansible_env, "redis1")
     assert "tcp dport 6379 ip saddr { 10.0.0.11, 10.0.0.12, 10.0.0.40 } accept" in lines
     assert lines.index("tcp dport 6379 reject with tcp reset") > lines.index(
         "tcp dport 6379 ip saddr { 10.0.0.11, 10.0.0.12, 10.0.0.40 } accept")
     assert not any("dport 5432" in line or "dport 8000" in line for line in lines)
+
+
+def test_firewall_admits_postgresql_from_app_and_worker_hosts_only(tmp_path, ansible_env):
+    lines = _firewall_rules(tmp_path, ansible_env, "db1")
+    assert "tcp dport 5432 ip saddr { 10.0.0.11, 10.0.0.12, 10.0.0.40 } accept" in lines

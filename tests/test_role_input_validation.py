@@ -39,6 +39,11 @@ def test_wrong_typed_int_variable_is_refused_by_name(role, ansible_env, tmp_path
     ({"flask_app_env": {"STRIPE_SECRET_KEY": "sk_live_x"}}, "move STRIPE_SECRET_KEY there"),
     ({"flask_app_env": {"DATABASE_URL": "postgresql://u:p@h/d"}}, "move DATABASE_URL there"),
     ({"flask_app_healthcheck_status": [200, 42]}, "a non-empty list of HTTP statuses"),
+    ({"flask_app_web_enabled": False, "flask_app_processes_enabled": False},
+     "flask_app_web_enabled and flask_app_processes_enabled are both false"),
+    # A worker-only host of an app without worker process types (no Procfile, none declared).
+    ({"flask_app_web_enabled": False, "flask_app_source": str(ROOT / "tests" / "apps" / "beanstalk_app")},
+     "has no worker process type to run there: add a worker line to the app's Procfile"),
 ])
 def test_flask_app_refuses_secrets_in_the_plain_env_and_bad_health_settings(extra, expected, ansible_env, tmp_path):
     playbook = tmp_path / "play.yml"

@@ -10,9 +10,13 @@ DOCUMENTATION = r"""
     description:
       - >-
         Loads the collection's own C(group_vars/<group>.yml) files (C(all), C(role_app), C(role_db),
-        C(role_web), C(role_redis)) as group variables of the inventory - the app's C(DATABASE_URL) from
-        the first C(role_db) host, C(pg_hba) entries for exactly the C(role_app) hosts, nginx's upstream
-        of the C(role_app) hosts, and the stack defaults they are built from.
+        C(role_web), C(role_redis), C(role_worker)) as group variables of the inventory - the app's
+        C(DATABASE_URL) from the first C(role_db) host, C(pg_hba) entries for exactly the C(role_app)
+        and C(role_worker) hosts, nginx's upstream of the C(role_app) hosts, and the stack defaults they
+        are built from.
+      - >-
+        A C(role_worker) group gets the C(role_app) wiring first (the same release, environment, secrets
+        and database CA), then C(group_vars/role_worker.yml) on top (no web process, the workers on).
       - >-
         List it B(before) C(host_group_vars) in C(vars_plugins_enabled)
         (C(vars_plugins_enabled = flaskstack.deploy.stack,host_group_vars)), so the inventory's own
@@ -67,12 +71,23 @@ def first_inventory_dir(sources) -> str | None:
     return None
 
 
+# Groups whose hosts take another group's wiring first: worker hosts run the app's
+# release (env, secrets, CA) like app hosts, and their own file turns the web off.
+STACK_BASE_GROUPS = {"role_worker": ("role_app",)}
+
+
 def stack_vars_file(group: str, vars_dir: str = STACK_VARS_DIR) -> str | None:
     """The collection's vars file for `group`, when it has one."""
     if os.sep in group or group.startswith("."):
         return None
     path = os.path.join(vars_dir, group + ".yml")
     return path if os.path.isfile(path) else None
+
+
+def stack_vars_files(group: str, vars_dir: str = STACK_VARS_DIR) -> list[str]:
+    """The collection's vars files for `group`, in the order they are combined (later ones win)."""
+    names = STACK_BASE_GROUPS.get(group, ()) + (group,)
+    return [found for found in (stack_vars_file(name, vars_dir) for name in names) if found]
 
 
 def without_inventory_vars(stack: dict, inventory: dict) -> dict:
@@ -112,7 +127,6 @@ class VarsModule(BaseVarsPlugin):
         for entity in entities:
             if not isinstance(entity, Group):
                 continue
-            found = stack_vars_file(entity.name)
-            if found:
+            for found in stack_vars_files(entity.name):
                 data = combine_vars(data, without_inventory_vars(self._load(loader, found) or {}, entity.get_vars()))
         return data

@@ -35,6 +35,13 @@ def test_the_vars_files_are_the_collections_group_vars():
     assert stack.stack_vars_file("../ansible") is None
 
 
+def test_worker_hosts_take_the_app_wiring_first_then_their_own():
+    assert stack.stack_vars_files("role_worker") == [str(ROOT / "group_vars" / "role_app.yml"),
+                                                     str(ROOT / "group_vars" / "role_worker.yml")]
+    assert stack.stack_vars_files("role_app") == [str(ROOT / "group_vars" / "role_app.yml")]
+    assert stack.stack_vars_files("env_staging") == []
+
+
 def test_a_var_the_inventory_file_sets_on_the_group_is_left_out():
     assert stack.without_inventory_vars({"a": 1, "b": 2}, {"b": 3}) == {"a": 1}
 

@@ -3,7 +3,8 @@ runs as two hardened systemd instances of the release (jobs_app.yml: count 2). A
 enqueued over HTTP lands in PostgreSQL; a new release moves the workers after the web
 switch and lets the job in flight finish; a crash-looping worker fails the deploy and
 puts web and workers back; a program the release lacks fails before anything moves;
-rollback brings the workers back too."""
+rollback brings the workers back too. Last, the same app as a role_worker host runs it
+(flask_app_web_enabled: false, under its own name): the release and its workers, no web unit."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ SOCKET = f"/run/{APP}/gunicorn.sock"
 UNITS = (f"{APP}-worker@1.service", f"{APP}-worker@2.service")
 VARS = f"@{SCENARIO / 'vars' / 'jobs_app.yml'}"
 STAMP = time.strftime("%H%M%S")
+# The jobs app deployed once more without its web process (no unit name of it starts with "jobs-").
+WEBLESS = "jobsworker"
+WEBLESS_UNITS = (f"{WEBLESS}-worker@1.service", f"{WEBLESS}-worker@2.service")
 
 
 def request(host, method: str, path: str):
@@ -129,6 +133,23 @@ def rolled_back(hosts, missing_program):
     return step(hosts, "-e", "flask_app_side_action=rollback")
 
 
+@pytest.fixture(scope="module")
+def webless(hosts, rolled_back):
+    """Deploy the jobs app as a worker host runs it: no web process, its own name, no release command
+    (the web hosts' deploy runs it). Its workers are stopped and removed again after this module, so
+    they take no job of the tests that follow."""
+    yield run_side_playbook("-e", VARS, "-e", json.dumps({
+        "flask_app_name": WEBLESS, "flask_app_web_enabled": False, "flask_app_migrate_command": ""}))
+    for h in hosts.values():
+        h.run(f"systemctl disable --now {' '.join(WEBLESS_UNITS)};"
+              f" rm -f /etc/systemd/system/{WEBLESS}-worker@.service; systemctl daemon-reload")
+
+
+def _task_output(run, task: str) -> str:
+    """What the side playbook printed for one task (empty when it did not run)."""
+    return run.stdout.split(task, 1)[1].split("TASK [", 1)[0] if task in run.stdout else ""
+
+
 def test_both_worker_instances_run_as_the_app_user_in_the_release_code_dir(host, first):
     for name, props in first[host.backend.host]["units"].items():
         assert props["ActiveState"] == "active" and int(props["MainPID"]) > 0, (name, props)
@@ -207,3 +228,31 @@ def test_rollback_brings_web_and_workers_back_to_the_previous_release(host, firs
     assert run.returncode == 0, run.stdout[-3000:]
     assert state["release"] == first[host.backend.host]["release"]
     assert state["job"] is not None and state["job"]["release"] == first[host.backend.host]["release"]
+
+
+def test_a_host_without_the_web_process_has_no_web_unit(host, webless):
+    assert webless.returncode == 0, webless.stdout[-3000:]
+    for path in (f"/etc/systemd/system/{WEBLESS}.socket", f"/etc/systemd/system/{WEBLESS}.service",
+                 f"/etc/{WEBLESS}/gunicorn.conf.py"):
+        assert not host.file(path).exists, path
+    assert host.run(f"systemctl list-units --all --plain --no-legend {WEBLESS}.socket {WEBLESS}.service").stdout == ""
+    assert not host.file(f"/run/{WEBLESS}/gunicorn.sock").exists
+
+
+def test_a_host_without_the_web_process_runs_the_workers_on_the_release(host, webless):
+    release = host.file(f"/srv/{WEBLESS}/current").linked_to.rsplit("/", 1)[-1]
+    for name in WEBLESS_UNITS:
+        props = unit(host, name)
+        assert props["ActiveState"] == "active" and int(props["MainPID"]) > 0, (name, props)
+        assert props["User"] == WEBLESS and props["WorkingDirectory"] == f"/srv/{WEBLESS}/current/code"
+    launcher = host.file(f"/srv/{WEBLESS}/current/processes/worker").content_string
+    assert f"/srv/{WEBLESS}/releases/{release}/venv/bin/rq worker" in launcher
+    last = json.loads(host.file(f"/srv/{WEBLESS}/ledger.jsonl").content_string.splitlines()[-1])
+    assert (last["action"], last["outcome"], last["release"], last["processes"]) == (
+        "deploy", "success", release, {"worker": 2})
+
+
+def test_a_host_without_the_web_process_gates_on_its_workers_not_on_health(host, webless):
+    name = host.backend.host
+    assert f"ok: [{name}]" in _task_output(webless, "Wait until every worker runs steadily"), webless.stdout[-3000:]
+    assert f"ok: [{name}]" not in _task_output(webless, "Wait until the health check serves the target release")
