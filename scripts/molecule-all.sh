@@ -37,6 +37,11 @@ passed=$(awk '$2==0' "$logs/results" | wc -l)
 failed=$(awk '$2!=0' "$logs/results" | wc -l)
 for s in $(awk '$2!=0{print $1}' "$logs/results"); do
   printf '\n----- tail of %s -----\n' "$logs/$s.log"; tail -n 60 "$logs/$s.log"
+  # The recap above names the failed step, not the failed test: the verifier's own lines do.
+  printf '\n----- failed tests and assertions in %s -----\n' "$s"
+  plain=$(sed -E 's/\x1b\[[0-9;]*m//g; s/^ *│ ?//' "$logs/$s.log")
+  grep -E '^E  |fatal: \[|^_{5,} ' <<<"$plain" | head -n 60
+  grep -E '^(FAILED|ERROR) ' <<<"$plain" | head -n 20
 done
 echo "molecule: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -33,7 +33,11 @@ def test_a_query_longer_than_the_statement_timeout_is_cancelled(as_runtime):
 def test_a_transaction_left_idle_is_ended(host):
     name, password = RUNTIME
     conninfo = f"host={private_address(host)} port={PORT} dbname=bookshelf user={name} sslmode=require"
-    result = host.run(f"(echo 'BEGIN; SELECT 1;'; sleep 7; echo 'SELECT 2;') | "
+    # psql runs `\! sleep 7` only after SELECT 1 has answered, so the session idles in the
+    # transaction for 7 s however long the connection took to open (a sleep beside psql
+    # would start with it: under load the TLS login alone can eat the 2 s of slack).
+    script = "BEGIN; SELECT 1;\n\\! sleep 7\nSELECT 2;\n"
+    result = host.run(f"printf %s {shlex.quote(script)} | "
                       f"PGPASSWORD={shlex.quote(password)} psql -X -At -v ON_ERROR_STOP=1 {shlex.quote(conninfo)}")
     # Without the timeout the second query would answer 2; with it the server ended the session.
     assert result.rc != 0 and "2" not in result.stdout.split(), result.stdout
